@@ -37,14 +37,39 @@ class KMeansResult:
     inertia: list[float]  # within-cluster sum of squares after each iteration
 
 
+def _lloyd(
+    x: np.ndarray, k: int, n_iter: int, rng: np.random.Generator
+) -> KMeansResult:
+    centres = x[rng.choice(len(x), size=k, replace=False)].copy()
+    labels = np.full(len(x), -1)
+    inertia: list[float] = []
+    for _ in range(n_iter):
+        dist2 = ((x[:, None, :] - centres[None]) ** 2).sum(-1)  # (n, k)
+        new_labels = dist2.argmin(1)
+        inertia.append(float(dist2[np.arange(len(x)), new_labels].sum()))
+        if np.array_equal(new_labels, labels):
+            break
+        labels = new_labels
+        for j in range(k):
+            if np.any(labels == j):  # an empty cluster keeps its centre
+                centres[j] = x[labels == j].mean(0)
+    return KMeansResult(centres, labels, inertia)
+
+
 def kmeans(
-    x: np.ndarray, k: int, n_iter: int = 50, rng: np.random.Generator | None = None
+    x: np.ndarray,
+    k: int,
+    n_iter: int = 50,
+    n_init: int = 1,
+    rng: np.random.Generator | None = None,
 ) -> KMeansResult:
     """Cluster points with Lloyd's algorithm.
 
     Alternates two steps that each lower the within-cluster sum of squares:
     assign each point to its nearest centre, then move each centre to the mean
-    of its points. Stops early when the assignment no longer changes.
+    of its points. Stops early when the assignment no longer changes. The result
+    depends on the start and can be a poor local minimum, so the algorithm is
+    run ``n_init`` times and the lowest final inertia is kept.
 
     Parameters
     ----------
@@ -53,14 +78,16 @@ def kmeans(
     k
         Number of clusters.
     n_iter
-        Maximum number of iterations.
+        Maximum number of iterations per run.
+    n_init
+        Number of runs from different random starts.
     rng
         Random generator for the initial centres (``k`` distinct points).
 
     Returns
     -------
     KMeansResult
-        Centres, labels and the inertia history.
+        Centres, labels and the inertia history of the best run.
 
     Raises
     ------
@@ -76,20 +103,8 @@ def kmeans(
     """
     x = _check_points(x, k)
     rng = rng or np.random.default_rng()
-    centres = x[rng.choice(len(x), size=k, replace=False)].copy()
-    labels = np.full(len(x), -1)
-    inertia: list[float] = []
-    for _ in range(n_iter):
-        dist2 = ((x[:, None, :] - centres[None]) ** 2).sum(-1)  # (n, k)
-        new_labels = dist2.argmin(1)
-        inertia.append(float(dist2[np.arange(len(x)), new_labels].sum()))
-        if np.array_equal(new_labels, labels):
-            break
-        labels = new_labels
-        for j in range(k):
-            if np.any(labels == j):  # an empty cluster keeps its centre
-                centres[j] = x[labels == j].mean(0)
-    return KMeansResult(centres, labels, inertia)
+    runs = [_lloyd(x, k, n_iter, rng) for _ in range(max(1, n_init))]
+    return min(runs, key=lambda r: r.inertia[-1])
 
 
 @dataclass
