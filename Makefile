@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: help env book test test-fast-page lint student-copies verify-data clean
+.PHONY: help env book test page lint linkcheck student-copies verify-data clean
 
 help:
 	@echo "make book     build the site at full settings into _build/html"
@@ -13,6 +13,7 @@ help:
 	@echo "make page PAGE=book/exercises/x.ipynb   run one page in fast mode"
 	@echo "make student-copies   write exercise notebooks without solutions"
 	@echo "make verify-data      check shipped data files against the manifest"
+	@echo "make linkcheck        check the external links of the site"
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,7 +24,10 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 env: $(STAMP)
 
+# Student copies of the exercise notebooks are written into the site's sources
+# (ignored by git) so that each exercise page links its copy as a download.
 book: $(STAMP)
+	$(BIN)/python -m lessons_code.student_copies --out book/_static/student
 	$(BIN)/jupyter-book build . -W --keep-going
 	@echo "The site is at $(CURDIR)/_build/html/index.html"
 
@@ -31,7 +35,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 page: $(STAMP)
-	LESSONS_FAST=1 $(BIN)/python -m pytest --nbmake $(PAGE)
+	LESSONS_FAST=1 $(BIN)/python -m pytest tests/test_pages_run.py --page=$(PAGE)
+
+linkcheck: $(STAMP)
+	$(BIN)/python -m lessons_code.student_copies --out book/_static/student
+	$(BIN)/jupyter-book build . --builder linkcheck
 
 lint: $(STAMP)
 	$(BIN)/ruff check lessons_code tests
