@@ -1,0 +1,282 @@
+"""Shared machinery of chunk functions: bulk particle tables and the batch loop.
+
+A chunk function builds a Pythia instance, then calls :func:`generate_entries`
+with a function that turns one batch of events (from ``Pythia.nextBatch``, an
+awkward array) into stored entries. The loop keeps generating batches until the
+requested number of entries is reached, times Pythia separately from everything
+else, and counts exactly the events that the kept entries come from, so that the
+cross-section weights are unbiased.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import awkward as ak
+import numpy as np
+
+from lessons_code.data.samples import ChunkResult
+
+log = logging.getLogger(__name__)
+
+#: Largest batch requested from Pythia at once.
+MAX_BATCH = 2000
+
+
+@dataclass
+class Particles:
+    """Flat table of the particles of a batch of events (numpy arrays, 1-d).
+
+    ``event`` is the event index within the batch, ``mother1`` the global row of
+    the first mother (rows of all events concatenated), ``offsets`` the first
+    row of each event (length n_events + 1). Momenta in GeV, vertices in mm.
+    """
+
+    event: np.ndarray
+    offsets: np.ndarray
+    pid: np.ndarray
+    status: np.ndarray
+    mother1: np.ndarray
+    daughter1: np.ndarray
+    px: np.ndarray
+    py: np.ndarray
+    pz: np.ndarray
+    e: np.ndarray
+    mass: np.ndarray
+    tau_mm: np.ndarray
+    x_mm: np.ndarray
+    y_mm: np.ndarray
+    z_mm: np.ndarray
+    charge: np.ndarray
+
+    @property
+    def pt(self) -> np.ndarray:
+        """Transverse momentum [GeV]."""
+        return np.hypot(self.px, self.py)
+
+    @property
+    def eta(self) -> np.ndarray:
+        """Pseudorapidity (+-20 along the beam)."""
+        return np.arcsinh(np.clip(self.pz / np.maximum(self.pt, 1e-9), -1e8, 1e8))
+
+    @property
+    def phi(self) -> np.ndarray:
+        """Azimuth [rad]."""
+        return np.arctan2(self.py, self.px)
+
+
+_CHARGE_CACHE: dict[int, float] = {}
+
+
+def _charges(pythia: object, pid: np.ndarray) -> np.ndarray:
+    unique, inverse = np.unique(pid, return_inverse=True)
+    table = np.empty(len(unique))
+    for i, code in enumerate(unique.tolist()):
+        if code not in _CHARGE_CACHE:
+            _CHARGE_CACHE[code] = float(pythia.particleData.charge(code))
+        table[i] = _CHARGE_CACHE[code]
+    return table[inverse]
+
+
+def _flat(array: ak.Array, dtype: type = np.float64) -> np.ndarray:
+    return ak.to_numpy(ak.flatten(array)).astype(dtype)
+
+
+def particle_table(batch: ak.Array, pythia: object) -> Particles:
+    """Flatten the event record of a batch into numpy columns.
+
+    Parameters
+    ----------
+    batch
+        Result of ``pythia.nextBatch(n)`` (awkward, one record per event).
+    pythia
+        The generator (for particle charges).
+
+    Returns
+    -------
+    Particles
+        Every particle of every event, including intermediate ones.
+
+    Examples
+    --------
+    >>> # table = particle_table(pythia.nextBatch(10), pythia)
+    """
+    prt = batch.prt
+    counts = ak.to_numpy(ak.num(prt))
+    offsets = np.concatenate([[0], np.cumsum(counts)])
+    event = np.repeat(np.arange(len(counts)), counts)
+    vertex = prt.vProd
+    pid = _flat(prt.id, np.int64)
+    return Particles(
+        event=event,
+        offsets=offsets,
+        pid=pid,
+        status=_flat(prt.status, np.int64),
+        mother1=_flat(prt.mother1, np.int64) + offsets[event],
+        daughter1=_flat(prt.daughter1, np.int64) + offsets[event],
+        px=_flat(prt.p.px),
+        py=_flat(prt.p.py),
+        pz=_flat(prt.p.pz),
+        e=_flat(prt.p.e),
+        mass=_flat(prt.m),
+        tau_mm=_flat(prt.tau),
+        x_mm=_flat(ak.fill_none(vertex.px, 0.0)),
+        y_mm=_flat(ak.fill_none(vertex.py, 0.0)),
+        z_mm=_flat(ak.fill_none(vertex.pz, 0.0)),
+        charge=_charges(pythia, pid),
+    )
+
+
+def has_ancestor(flag: np.ndarray, mother1: np.ndarray) -> np.ndarray:
+    """Whether any ancestor along the first-mother chain has ``flag`` set.
+
+    Uses pointer doubling: log2(depth) vectorised steps instead of a loop over
+    particles.
+
+    Parameters
+    ----------
+    flag
+        Boolean per particle, 1-d.
+    mother1
+        Global row of each particle's first mother (a root points to itself or to
+        the event's system row).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean per particle.
+
+    Examples
+    --------
+    >>> has_ancestor(np.array([True, False, False]), np.array([0, 0, 1])).tolist()
+    [True, True, True]
+    """
+    found = flag[mother1].copy()
+    up = mother1.copy()
+    for _ in range(64):
+        nxt = up[up]
+        found |= found[up]
+        if np.array_equal(nxt, up):
+            break
+        up = nxt
+    return found
+
+
+def hadron_flavour(pid: np.ndarray) -> np.ndarray:
+    """Heaviest quark flavour of a hadron, 5 (b), 4 (c) or 0; quarkonia give 0.
+
+    Parameters
+    ----------
+    pid
+        PDG codes, 1-d.
+
+    Returns
+    -------
+    numpy.ndarray
+        int8 per particle.
+
+    Examples
+    --------
+    >>> hadron_flavour(np.array([511, -421, 5122, 443, 5, 211])).tolist()
+    [5, 4, 5, 0, 0, 0]
+    """
+    a = np.abs(pid)
+    q1, q2, q3 = (a // 1000) % 10, (a // 100) % 10, (a // 10) % 10
+    meson = (a > 100) & (a < 1000)
+    baryon = (a > 1000) & (a < 10_000) & (q3 > 0)
+    out = np.zeros(len(a), dtype=np.int8)
+    for flavour in (4, 5):
+        is_meson = meson & (q2 == flavour) & (q3 != flavour)
+        is_baryon = baryon & (q1 == flavour)
+        out[is_meson | is_baryon] = flavour
+    return out
+
+
+BatchFunction = Callable[[ak.Array, np.random.Generator], tuple[dict, np.ndarray]]
+
+
+def _take(arrays: dict, index: np.ndarray) -> dict:
+    return {k: v[index] for k, v in arrays.items()}
+
+
+def generate_entries(
+    pythia: object,
+    n_keep: int,
+    seed: int,
+    process_batch: BatchFunction,
+    first_batch: int = 100,
+) -> ChunkResult:
+    """Generate batches until ``n_keep`` entries are kept.
+
+    Parameters
+    ----------
+    pythia
+        Initialised generator.
+    n_keep
+        Entries wanted.
+    seed
+        Seed of the numpy generator used by the detector model.
+    process_batch
+        ``f(batch, rng) -> (arrays, event_index)``: the entries made from one
+        batch (dict of arrays, same length) and the index of the event each
+        comes from (non-decreasing).
+    first_batch
+        Size of the first batch; later batches are sized from the observed
+        entries per event.
+
+    Returns
+    -------
+    ChunkResult
+        Exactly ``n_keep`` entries with the generator bookkeeping.
+
+    Examples
+    --------
+    >>> # generate_entries(pythia, 100, 7, my_batch_function)
+    """
+    start = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    parts, weights_kept = [], []
+    n_kept = n_generated = 0
+    sum_weights = t_pythia = 0.0
+    batch_size = first_batch
+    while n_kept < n_keep:
+        t0 = time.perf_counter()
+        batch = pythia.nextBatch(batch_size)
+        t_pythia += time.perf_counter() - t0
+        event_w = ak.to_numpy(batch.info.weights[:, 0]).astype(np.float64)
+        arrays, event_index = process_batch(batch, rng)
+        need = n_keep - n_kept
+        n_events = len(event_w)
+        if len(event_index) > need:
+            event_index = event_index[:need]
+            arrays = _take(arrays, np.arange(need))
+            n_events = int(event_index[-1]) + 1
+        parts.append(arrays)
+        weights_kept.append(event_w[event_index])
+        n_kept += len(event_index)
+        n_generated += n_events
+        sum_weights += float(event_w[:n_events].sum())
+        rate = max(n_kept, 1) / n_generated
+        batch_size = int(np.clip(1.2 * (n_keep - n_kept) / rate + 5, 5, MAX_BATCH))
+    merged = {}
+    for key in parts[0]:
+        pieces = [p[key] for p in parts]
+        merged[key] = (
+            ak.concatenate(pieces)
+            if isinstance(pieces[0], ak.Array)
+            else np.concatenate(pieces)
+        )
+    info = pythia.infoPython()
+    return ChunkResult(
+        arrays=merged,
+        n_generated=n_generated,
+        sum_weights=sum_weights,
+        entry_weights=np.concatenate(weights_kept),
+        sigma_pb=float(info.sigmaGen()) * 1e9,
+        sigma_err_pb=float(info.sigmaErr()) * 1e9,
+        time_pythia_s=t_pythia,
+        time_total_s=time.perf_counter() - start,
+    )
