@@ -62,6 +62,18 @@ Z0_RES_CONST_MM = 0.030
 #: (arXiv:1405.6569, Fig. 15: about 150 micrometres at 1 GeV in the barrel).
 Z0_RES_MS_MM_GEV = 0.150
 
+# Track-quality selection for heavy-flavour tagging. Source: CMS Collaboration,
+# "Identification of heavy-flavour jets with the CMS detector in pp collisions at
+# 13 TeV", JINST 13 (2018) P05011, arXiv:1712.07158, Sect. 3 (tracks must have
+# pixel hits and a small impact parameter; displaced decays of long-lived strange
+# hadrons are removed).
+
+#: Largest |d0| of a tagging track [mm] (arXiv:1712.07158: 0.2 cm).
+TAG_TRACK_D0_MAX_MM = 2.0
+#: Largest transverse distance of the production vertex from the beam line [mm]
+#: (arXiv:1712.07158: decay length below 5 cm, which keeps the pixel hits).
+TAG_TRACK_RADIUS_MAX_MM = 50.0
+
 # ---------------------------------------------------------------------------
 # Calorimeters. Source: CMS Collaboration, "Particle-flow reconstruction and global
 # event description with the CMS detector", JINST 12 (2017) P10003,
@@ -301,6 +313,33 @@ def smear_impact_parameters(
         sd0,
         sz0,
     )
+
+
+def tagging_track_quality(
+    d0_mm: np.ndarray, x_mm: np.ndarray, y_mm: np.ndarray
+) -> np.ndarray:
+    """Track-quality selection of tracks used for heavy-flavour tagging.
+
+    Parameters
+    ----------
+    d0_mm
+        Measured transverse impact parameter [mm].
+    x_mm, y_mm
+        True production vertex in the transverse plane [mm] (stands in for the
+        requirement of hits in the pixel detector).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask, True for tracks that pass.
+
+    Examples
+    --------
+    >>> tagging_track_quality(np.array([0.1, 5.0]), np.zeros(2), np.zeros(2))
+    array([ True, False])
+    """
+    radius = np.hypot(x_mm, y_mm)
+    return (np.abs(d0_mm) < TAG_TRACK_D0_MAX_MM) & (radius < TAG_TRACK_RADIUS_MAX_MM)
 
 
 def calorimeter_resolution(

@@ -304,5 +304,5 @@ SAMPLE = Sample(
     chunk=chunk,
     chunk_size=1500,
     fast_entries=2000,
-    default_entries=60_000,
+    default_entries=70_000,
 )
