@@ -428,6 +428,11 @@ def tanh_v(x: Var) -> Var:
     return Var(out, [(x, lambda g: g * (1.0 - out**2))], "tanh")
 
 
+def sin_v(x: Var) -> Var:
+    """Elementwise sine of a node."""
+    return Var(np.sin(x.value), [(x, lambda g: g * np.cos(x.value))], "sin")
+
+
 def relu_v(x: Var) -> Var:
     """Elementwise ``max(x, 0)`` of a node (gradient 0 at exactly 0)."""
     return Var(np.maximum(x.value, 0.0), [(x, lambda g: g * (x.value > 0))], "relu")

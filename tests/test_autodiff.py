@@ -92,6 +92,7 @@ def test_elementwise_ops_match_torch():
     v = np.array([[-1.5, 0.2, 2.0]])
     for ours, theirs in [
         (ad.exp_v, torch.exp),
+        (ad.sin_v, torch.sin),
         (ad.tanh_v, torch.tanh),
         (ad.sigmoid_v, torch.sigmoid),
         (ad.relu_v, torch.relu),
