@@ -134,7 +134,7 @@ def _info(args: argparse.Namespace) -> int:
         _out(f"  {p.name}: {p.description} (BR folded in: {p.branching_fraction:.4g})")
         for line in p.settings:
             _out(f"      {line}")
-        if entry and p.name in entry["processes"]:
+        if entry and p.name in entry.get("processes", {}):
             s = entry["processes"][p.name]
             _out(
                 f"      sigma = {s['sigma_pb']:.4g} pb, {s['entries']} entries from "

@@ -225,7 +225,7 @@ def _merge_process(
         "sigma_pb": sigma,
         "sigma_err_pb": sigma_err,
         "branching_fraction": process.branching_fraction,
-        "cpu_time_s": round(t_total, 2),
+        "cpu_time_s": round(t_total, 2),  # process CPU time of the chunks
         "pythia_time_s": round(t_pythia, 2),
         "events_per_s_per_core": round(n_generated / max(t_total, 1e-9), 2),
         "outside_pythia_fraction": round(1.0 - t_pythia / max(t_total, 1e-9), 4),

@@ -138,8 +138,9 @@ def jet_images(
         cos, sin = np.cos(angle), np.sin(angle)
         x, y = cos * x + sin * y, -sin * x + cos * y
     if flip:
-        x = x * np.where(np.bincount(jet, w * x, n_jets) < 0, -1.0, 1.0)[jet]
-        y = y * np.where(np.bincount(jet, w * y, n_jets) < 0, -1.0, 1.0)[jet]
+        # The pT-weighted mean is zero after centring: compare the pT on each side.
+        x = x * np.where(np.bincount(jet, w * np.sign(x), n_jets) < 0, -1.0, 1.0)[jet]
+        y = y * np.where(np.bincount(jet, w * np.sign(y), n_jets) < 0, -1.0, 1.0)[jet]
     scale = n_pixels / (2 * half_width)
     ix = np.floor((x + half_width) * scale).astype(np.int64)
     iy = np.floor((y + half_width) * scale).astype(np.int64)

@@ -138,7 +138,8 @@ class ChunkResult:
     sigma_pb, sigma_err_pb
         Pythia's estimate of the process cross section and its error [pb].
     time_pythia_s, time_total_s
-        Wall time spent inside Pythia's event generation and in the whole chunk.
+        CPU time spent inside Pythia's event generation and in the whole chunk
+        (after Pythia's initialisation).
     """
 
     arrays: dict[str, object]
