@@ -205,3 +205,22 @@ def test_binder_uses_the_root_pins() -> None:
     assert "pip install --no-deps -e ." in post_build
     runtime = (ROOT / "binder" / "runtime.txt").read_text(encoding="utf-8").strip()
     assert runtime == "python-3.11"
+
+
+def test_licences_name_code_and_text() -> None:
+    code = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    text = (ROOT / "LICENSE-CONTENT").read_text(encoding="utf-8")
+    assert code.startswith("MIT License")
+    assert "CC BY 4.0" in text and "creativecommons.org/licenses/by/4.0" in text
+
+
+def test_citation_matches_package_and_repository() -> None:
+    import tomllib
+
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert cff["cff-version"] == "1.2.0"
+    assert str(cff["version"]) == project["project"]["version"]
+    url, _ = repository()
+    assert cff["repository-code"].rstrip("/") == url.rstrip("/")
+    assert cff["title"] and cff["authors"]
