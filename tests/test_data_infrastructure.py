@@ -19,6 +19,7 @@ from lessons_code.data import (
     ChecksumError,
     available,
     balance_classes,
+    describe,
     detector,
     jet_images,
     load,
@@ -347,3 +348,42 @@ def test_impact_parameters_of_a_prompt_track_vanish():
         np.zeros(2), np.zeros(2), np.zeros(2), np.ones(2), np.ones(2), np.ones(2)
     )
     assert np.all(d0 == 0) and np.all(z0 == 0)
+
+
+def test_detector_table_reads_the_model_constants():
+    table = describe.detector_table()
+    assert len(table) == len(describe.DETECTOR_ROWS)
+    for row, (_, _, constant, _, _) in zip(
+        table.itertuples(), describe.DETECTOR_ROWS, strict=True
+    ):
+        assert row.value == getattr(detector, constant)
+        assert "arXiv:" in row.source
+
+
+def test_manifest_tables(data_dir):
+    entry = storage.read_manifest(data_dir)[NAME]
+    entry["processes"] = {
+        "qcd": {
+            "entries": 500,
+            "events_generated": 800,
+            "cpu_time_s": 10.0,
+            "events_per_s_per_core": 80.0,
+            "outside_pythia_fraction": 0.2,
+            "settings": ["Beams:idA = 2212", "HardQCD:all = on"],
+            "branching_fraction": 1.0,
+            "sigma_pb": 1234.5678,
+            "sigma_err_pb": 12.0,
+        }
+    }
+    entry["machine"] = {"cpu": "test cpu", "cores": 2, "workers": 2}
+    storage.update_manifest(data_dir, NAME, entry)
+    files = describe.files_table(data_dir)
+    assert files.loc[NAME, "entries"] == 500
+    perf = describe.generation_table(data_dir)
+    assert perf.loc[0, "outside Pythia [%]"] == 20.0
+    settings = describe.settings_table(NAME, data_dir)
+    assert settings.loc["qcd", "settings"] == "HardQCD:all = on"
+    assert settings.loc["qcd", "sigma [pb]"] == 1235.0
+    assert describe.machine_table(data_dir).loc[NAME, "cpu"] == "test cpu"
+    with pytest.raises(KeyError):
+        describe.settings_table("flavour_tagging", data_dir)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import math
+import os
+import platform
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -65,6 +67,8 @@ class Generated:
         Pythia seed of every chunk, per process name.
     wall_s
         Wall time of the whole generation [s].
+    machine
+        Where it ran, see :func:`machine_description`.
     """
 
     arrays: ak.Array
@@ -72,6 +76,50 @@ class Generated:
     seed: int
     chunk_seeds: dict[str, list[int]]
     wall_s: float
+    machine: dict[str, object]
+
+
+def machine_description(workers: int, scheduler: str | None) -> dict[str, object]:
+    """Describe the machine a generation runs on, for the manifest.
+
+    The rates in the manifest are CPU time per core, so they do not depend on
+    the number of workers, but they do depend on the processor and, through
+    shared caches, on other load: the load average is recorded with them.
+
+    Parameters
+    ----------
+    workers
+        Local worker processes.
+    scheduler
+        Dask scheduler address, or None for the local pool.
+
+    Returns
+    -------
+    dict
+        ``cpu`` (model name), ``cores`` (logical CPUs), ``platform``,
+        ``workers`` (or the scheduler address) and ``load_average_1min``
+        (one-minute load average of the machine when the generation ends).
+
+    Examples
+    --------
+    >>> machine_description(2, None)["workers"]
+    2
+    """
+    cpu = platform.processor() or platform.machine()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "platform": platform.platform(),
+        "workers": scheduler if scheduler is not None else workers,
+        "load_average_1min": round(load, 2),
+    }
 
 
 def chunk_seed(seed: int, process_index: int, chunk_index: int) -> int:
@@ -298,6 +346,7 @@ def generate_sample(
         seed=seed,
         chunk_seeds=seeds,
         wall_s=time.perf_counter() - start,
+        machine=machine_description(workers, scheduler),
     )
 
 
@@ -350,6 +399,7 @@ def _manifest_entry(sample: Sample, generated: Generated, path: Path, url: str) 
         "seed": generated.seed,
         "chunk_seeds": generated.chunk_seeds,
         "wall_time_s": round(generated.wall_s, 1),
+        "machine": generated.machine,
         "processes": generated.processes,
         "fields": [
             {

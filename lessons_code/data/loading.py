@@ -15,12 +15,18 @@ verified by sha256), else an error that names the command regenerating it.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 
 import awkward as ak
 import numpy as np
-import pooch
 import yaml
+
+with warnings.catch_warnings():
+    # pooch imports tqdm.auto, which warns in a notebook without ipywidgets; the
+    # downloads here show no progress bar, so the warning says nothing useful.
+    warnings.filterwarnings("ignore", message="IProgress not found")
+    import pooch
 
 from lessons_code.config import fast_mode
 from lessons_code.data import storage
