@@ -147,6 +147,46 @@ def window_weights(
     )
 
 
+def soft_significance(
+    events: dict[str, np.ndarray],
+    lo_gev: torch.Tensor,
+    hi_gev: torch.Tensor,
+    tau_gev: float,
+) -> torch.Tensor:
+    """Asimov significance of the soft window, differentiable in its edges.
+
+    Parameters
+    ----------
+    events
+        Output of :meth:`MassPeakToy.sample`.
+    lo_gev, hi_gev
+        Window edges [GeV], scalar tensors (with ``requires_grad=True`` to get
+        the gradient).
+    tau_gev
+        Width of the sigmoid edges [GeV].
+
+    Returns
+    -------
+    torch.Tensor
+        The significance [standard deviations], a float64 scalar tensor.
+
+    Examples
+    --------
+    >>> events = MassPeakToy().sample(1000, seed=0)
+    >>> lo = torch.tensor(120.0, dtype=torch.float64, requires_grad=True)
+    >>> z = soft_significance(events, lo, torch.tensor(130.0), tau_gev=1.0)
+    >>> z.backward()
+    >>> bool(lo.grad != 0)
+    True
+    """
+    yields = []
+    for proc in ("sig", "bkg"):
+        m = torch.as_tensor(events[f"m_{proc}_gev"], dtype=torch.float64)
+        w = torch.as_tensor(events[f"w_{proc}"], dtype=torch.float64)
+        yields.append((w * window_weights(m, lo_gev, hi_gev, tau_gev)).sum())
+    return asimov_significance(*yields)
+
+
 def hard_significance(
     events: dict[str, np.ndarray], lo_gev: float, hi_gev: float
 ) -> float:
@@ -202,17 +242,11 @@ def optimise_window(
         and ``"z_hard"``: the hard-cut significance of the same window, shape
         ``(n_steps + 1,)`` each.
     """
-    m_s = torch.as_tensor(events["m_sig_gev"], dtype=torch.float64)
-    m_b = torch.as_tensor(events["m_bkg_gev"], dtype=torch.float64)
-    w_s = torch.as_tensor(events["w_sig"], dtype=torch.float64)
-    w_b = torch.as_tensor(events["w_bkg"], dtype=torch.float64)
     edges = torch.tensor(start_gev, dtype=torch.float64, requires_grad=True)
     opt = torch.optim.Adam([edges], lr=lr_gev)
     rows = []
     for step in range(n_steps + 1):
-        s = (w_s * window_weights(m_s, edges[0], edges[1], tau_gev)).sum()
-        b = (w_b * window_weights(m_b, edges[0], edges[1], tau_gev)).sum()
-        z = asimov_significance(s, b)
+        z = soft_significance(events, edges[0], edges[1], tau_gev)
         lo, hi = (float(v) for v in edges.detach())
         rows.append((lo, hi, z.item(), hard_significance(events, lo, hi)))
         if step == n_steps:

@@ -82,3 +82,26 @@ def test_gradient_ascent_finds_a_window_near_the_grid_optimum():
     grid = np.arange(115.0, 135.0, 0.5)
     best = soft_cuts.grid_scan(events, grid, grid).max()
     assert path["z_hard"][-1] > 0.93 * best
+
+
+def test_soft_significance_gradient_matches_finite_differences():
+    events = soft_cuts.MassPeakToy().sample(2000, seed=4)
+    hi = torch.tensor(130.0, dtype=torch.float64)
+    lo = torch.tensor(121.0, dtype=torch.float64, requires_grad=True)
+    soft_cuts.soft_significance(events, lo, hi, tau_gev=1.0).backward()
+    eps, f64 = 1e-4, torch.float64
+    z_up, z_down = (
+        float(soft_cuts.soft_significance(events, torch.tensor(v, dtype=f64), hi, 1.0))
+        for v in (121.0 + eps, 121.0 - eps)
+    )
+    assert float(lo.grad) == pytest.approx((z_up - z_down) / (2 * eps), rel=1e-6)
+    assert float(lo.grad) != 0.0
+
+
+def test_soft_significance_tends_to_the_hard_one():
+    events = soft_cuts.MassPeakToy().sample(2000, seed=5)
+    lo, hi = torch.tensor(121.3, dtype=torch.float64), torch.tensor(128.7)
+    z_soft = float(soft_cuts.soft_significance(events, lo, hi, tau_gev=1e-6))
+    assert z_soft == pytest.approx(
+        soft_cuts.hard_significance(events, 121.3, 128.7), rel=1e-6
+    )
