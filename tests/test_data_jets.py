@@ -93,3 +93,19 @@ def test_hadron_flavour_and_ancestry():
     flag = np.array([False, True, False, False, False])
     mother = np.array([0, 0, 1, 2, 0])
     assert has_ancestor(flag, mother).tolist() == [False, False, True, True, False]
+
+
+@needs_generator
+def test_cli_generate_writes_a_verified_file(tmp_path, capsys):
+    from lessons_code.data import load, storage, verify
+    from lessons_code.data.cli import main as cli_main
+
+    args = ["generate", "flavour_tagging", "--events", "20", "--seed", "5"]
+    assert cli_main([*args, "--out", str(tmp_path)]) == 0
+    assert "events/s" in capsys.readouterr().out
+    entry = storage.read_manifest(tmp_path)["flavour_tagging"]
+    assert entry["entries"] == 20 and entry["machine"]["cores"] >= 1
+    assert entry["processes"]["ttbar"]["outside_pythia_fraction"] < 1
+    assert verify(tmp_path) == {"flavour_tagging": "ok"}
+    jets = load("flavour_tagging", "train", data_dir=tmp_path, fast=False)
+    assert len(jets) == 12
