@@ -109,3 +109,14 @@ def test_cli_generate_writes_a_verified_file(tmp_path, capsys):
     assert verify(tmp_path) == {"flavour_tagging": "ok"}
     jets = load("flavour_tagging", "train", data_dir=tmp_path, fast=False)
     assert len(jets) == 12
+
+
+@needs_generator
+def test_dask_cluster_gives_the_same_arrays_as_the_local_pool():
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
+        address = cluster.scheduler_address
+        on_dask = run_sample("boosted_jets", 6, seed=9, scheduler=address)
+    assert ak.array_equal(on_dask, run_sample("boosted_jets", 6, seed=9))

@@ -20,7 +20,6 @@ from pathlib import Path
 
 import awkward as ak
 import numpy as np
-import yaml
 
 with warnings.catch_warnings():
     # pooch imports tqdm.auto, which warns in a notebook without ipywidgets; the
@@ -73,6 +72,8 @@ def repository() -> tuple[str, str]:
     config = REPO_ROOT / "_config.yml"
     if not config.exists():
         return DEFAULT_REPOSITORY
+    import yaml  # only needed inside a clone of the repository (book tooling)
+
     settings = yaml.safe_load(config.read_text()).get("repository", {})
     url = str(settings.get("url", DEFAULT_REPOSITORY[0])).rstrip("/")
     return url, str(settings.get("branch", DEFAULT_REPOSITORY[1]))
