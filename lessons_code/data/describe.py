@@ -103,7 +103,7 @@ def detector_table() -> pd.DataFrame:
 
 
 def files_table(data_dir: Path | None = None) -> pd.DataFrame:
-    """One row per dataset of the manifest: file, size, entries, seed, checksum.
+    """One row per dataset of the manifest: file, size, entries, seed, versions.
 
     Parameters
     ----------
@@ -113,7 +113,9 @@ def files_table(data_dir: Path | None = None) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Indexed by dataset name; ``size_MB`` in megabytes (10^6 bytes).
+        Indexed by dataset name; ``size_MB`` in megabytes (10^6 bytes), the
+        versions of Pythia and FastJet that made the file, the first 12
+        characters of its sha256.
 
     Examples
     --------
@@ -128,6 +130,8 @@ def files_table(data_dir: Path | None = None) -> pd.DataFrame:
             "entries": entry["entries"],
             "size_MB": round(entry["size_bytes"] / 1e6, 2),
             "seed": entry.get("seed"),
+            "pythia8mc": entry.get("generator", {}).get("pythia8mc", ""),
+            "fastjet": entry.get("generator", {}).get("fastjet", ""),
             "sha256 (first 12)": entry["sha256"][:12],
             "created (UTC)": entry.get("created_utc", ""),
         }
