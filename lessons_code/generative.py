@@ -277,7 +277,13 @@ def fit(
     seed: int = 0,
     loss_fn: Callable[[Tensor], Tensor] | None = None,
 ) -> list[float]:
-    """Minimise a model's loss with Adam on random mini-batches.
+    """Minimise a model's loss with Adam on shuffled mini-batches.
+
+    The rows are visited in a seeded random permutation, ``batch_size`` at a
+    time, and reshuffled after each pass. The loop runs a fixed number of steps
+    with no validation split and no early stopping: the lecture demonstrations
+    are short and judged by eye. Trainings that must generalise (the exercises)
+    use :func:`lessons_code.training.fit` instead.
 
     Parameters
     ----------
@@ -314,8 +320,13 @@ def fit(
     torch.manual_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     history = []
+    batch_size = min(batch_size, len(x))
+    order, start = torch.randperm(len(x), generator=gen), 0
     for step in range(n_steps):
-        idx = torch.randint(len(x), (min(batch_size, len(x)),), generator=gen)
+        if start + batch_size > len(x):  # pass complete: reshuffle
+            order, start = torch.randperm(len(x), generator=gen), 0
+        idx = order[start : start + batch_size]
+        start += batch_size
         loss = loss_fn(x[idx])
         opt.zero_grad()
         loss.backward()
