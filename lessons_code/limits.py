@@ -19,8 +19,10 @@ The chain used by the exercises goes from simulated events to a limit:
    (:func:`plot_brazil`).
 
 The statistics follow the asymptotic formulae of Cowan, Cranmer, Gross and
-Vitells, arXiv:1007.1727, with the test statistic q~_mu; pyhf (arXiv:2104.01127
-for the HistFactory model) does the fits.
+Vitells, arXiv:1007.1727, with the test statistic q~_mu and the CLs method
+(A. L. Read, J. Phys. G 28 (2002) 2693); pyhf (Heinrich et al., JOSS 6 (2021)
+2823), an implementation of the HistFactory model (CERN-OPEN-2012-016), does
+the fits.
 
 Examples
 --------
@@ -489,10 +491,10 @@ def expected_upper_limit(
     """Expected 95 % CL CLs upper limit on ``mu`` with its +-1, +-2 sigma bands.
 
     The limit is found by root finding on CLs(mu) = 0.05 (pyhf's TOMS 748 scan)
-    on the background-only Asimov data; the bands follow eq. (89) of
-    arXiv:1007.1727 as implemented by ``pyhf.infer.hypotest``. A separate grid
-    of ``n_scan`` values up to 1.2 times the +2 sigma limit gives the CLs curves
-    for :func:`plot_brazil`.
+    on the background-only Asimov data; the bands follow from the asymptotic
+    distributions of arXiv:1007.1727, as implemented by ``pyhf.infer.hypotest``.
+    A separate grid of ``n_scan`` values up to 1.2 times the +2 sigma limit gives
+    the CLs curves for :func:`plot_brazil`.
 
     Parameters
     ----------

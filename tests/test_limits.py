@@ -111,8 +111,8 @@ def test_limit_matches_a_direct_pyhf_computation() -> None:
 
 def test_limit_and_bands_match_the_asymptotic_formula() -> None:
     # Large background, no systematic: sigma_mu = sqrt(b) / s and the expected
-    # limit at N sigma is sigma_mu * (Phi^-1(1 - 0.05 Phi(N)) + N),
-    # arXiv:1007.1727 eq. (89).
+    # CLs limit at N sigma is sigma_mu * (Phi^-1(1 - 0.05 Phi(N)) + N), from the
+    # asymptotic distributions of arXiv:1007.1727.
     s, b = 200.0, 40_000.0
     result = limits.expected_upper_limit([s], [b], bkg_norm_unc=0.0, n_scan=0)
     sigma_mu = np.sqrt(b) / s
