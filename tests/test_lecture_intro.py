@@ -2,10 +2,12 @@
 
 import numpy as np
 import pytest
+import torch
 from scipy.stats import multivariate_normal
 from sklearn.metrics import roc_auc_score
 
 from lessons_code import toys
+from lessons_code.optimisers import small_mlp
 
 
 def test_gaussian_toy_is_balanced_shuffled_and_reproducible():
@@ -62,3 +64,27 @@ def test_bias_falls_and_variance_rises_with_degree():
 def test_fit_polynomial_needs_more_points_than_degree():
     with pytest.raises(ValueError, match="needs more than"):
         toys.fit_polynomial(np.arange(3.0), np.arange(3.0), 3)
+
+
+def test_trained_classifier_logit_approaches_the_log_likelihood_ratio():
+    # The introduction's claim: a network trained with cross-entropy on balanced
+    # classes learns log Lambda, so its ROC curve reaches the exact one.
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    toy = toys.GaussianToy()
+    x_train, y_train = toy.sample(2000, seed=1)
+    x_test, y_test = toy.sample(2000, seed=2)
+    model = small_mlp(n_in=2, width=16, seed=0)
+    opt = torch.optim.Adam(model.parameters(), lr=0.01)
+    xt = torch.as_tensor(x_train, dtype=torch.float32)
+    yt = torch.as_tensor(y_train, dtype=torch.float32).reshape(-1, 1)
+    for _ in range(400):
+        opt.zero_grad()
+        torch.nn.functional.binary_cross_entropy_with_logits(model(xt), yt).backward()
+        opt.step()
+    with torch.no_grad():
+        logit = model(torch.as_tensor(x_test, dtype=torch.float32)).numpy().ravel()
+    llr = toy.log_likelihood_ratio(x_test)
+    assert roc_auc_score(y_test, logit) > roc_auc_score(y_test, llr) - 0.01
+    core = (llr > -4) & (llr < 3)
+    assert np.sqrt(np.mean((logit - llr)[core] ** 2)) < 0.5
