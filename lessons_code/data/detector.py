@@ -437,3 +437,246 @@ def smear_particles(
 # ---------------------------------------------------------------------------
 # Leptons, missing transverse momentum and b-tagging (event-level samples) follow.
 # ---------------------------------------------------------------------------
+
+# Leptons. Sources: CMS Collaboration, "Performance of the CMS muon detector and muon
+# reconstruction with proton-proton collisions at sqrt(s) = 13 TeV", JINST 13 (2018)
+# P06015, arXiv:1804.04528; CMS Collaboration, "Electron and photon reconstruction
+# and identification with the CMS experiment at the CERN LHC", JINST 16 (2021)
+# P05014, arXiv:2012.06888. Values are read approximately from their figures and
+# describe identification plus isolation with loose, soft-lepton criteria.
+
+#: Muon acceptance in |eta| (arXiv:1804.04528, Sect. 2: muon system up to 2.4).
+MUON_ETA_MAX = 2.4
+#: Electron acceptance in |eta| (arXiv:2012.06888, Sect. 2: tracker coverage 2.5).
+ELECTRON_ETA_MAX = 2.5
+#: Muon identification efficiency above 10 GeV (arXiv:1804.04528, Fig. 16: about
+#: 0.95 for the loose and soft identifications).
+MUON_EFF_PLATEAU = 0.95
+#: Muon efficiency for 3-10 GeV (arXiv:1804.04528, Fig. 17: soft-muon
+#: identification in J/psi events, about 0.85).
+MUON_EFF_LOW = 0.85
+#: Electron efficiency above 20 GeV (arXiv:2012.06888, Fig. 20: about 0.85 for
+#: the loose working point).
+ELECTRON_EFF_PLATEAU = 0.85
+#: Electron efficiency for 5-10 GeV (arXiv:2012.06888, Fig. 20: about 0.55,
+#: rising with pT).
+ELECTRON_EFF_LOW = 0.55
+#: Electron efficiency for 10-20 GeV (arXiv:2012.06888, Fig. 20: about 0.70).
+ELECTRON_EFF_MID = 0.70
+
+
+def lepton_efficiency(
+    pt_gev: np.ndarray, eta: np.ndarray, abs_pid: np.ndarray
+) -> np.ndarray:
+    """Probability to reconstruct and identify a prompt electron or muon.
+
+    Step functions of pT per flavour (constants above) inside the acceptance;
+    zero outside it and below 3 GeV (muons) or 5 GeV (electrons).
+
+    Parameters
+    ----------
+    pt_gev, eta
+        Lepton transverse momentum [GeV] and pseudorapidity, 1-d.
+    abs_pid
+        |PDG id|, 11 or 13, same shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        Efficiency in [0, 1], same shape.
+
+    Examples
+    --------
+    >>> lepton_efficiency(np.array([5.0, 50.0]), np.zeros(2), np.array([13, 11]))
+    array([0.85, 0.85])
+    """
+    pt_gev = np.asarray(pt_gev, dtype=np.float64)
+    abs_eta = np.abs(np.asarray(eta, dtype=np.float64))
+    muon = np.where(pt_gev < 10.0, MUON_EFF_LOW, MUON_EFF_PLATEAU)
+    muon = np.where((pt_gev >= 3.0) & (abs_eta < MUON_ETA_MAX), muon, 0.0)
+    electron = np.select(
+        [pt_gev < 5.0, pt_gev < 10.0, pt_gev < 20.0],
+        [0.0, ELECTRON_EFF_LOW, ELECTRON_EFF_MID],
+        ELECTRON_EFF_PLATEAU,
+    )
+    electron = np.where(abs_eta < ELECTRON_ETA_MAX, electron, 0.0)
+    return np.where(np.asarray(abs_pid) == _MUON, muon, electron)
+
+
+def lepton_pt_resolution(
+    pt_gev: np.ndarray, eta: np.ndarray, abs_pid: np.ndarray
+) -> np.ndarray:
+    """Relative pT resolution of electrons and muons.
+
+    Muons take the tracker resolution (:func:`track_pt_resolution`, which the muon
+    system improves only above a few hundred GeV, arXiv:1804.04528, Fig. 21);
+    electrons the electromagnetic-calorimeter resolution of their energy.
+
+    Parameters
+    ----------
+    pt_gev, eta
+        Transverse momentum [GeV] and pseudorapidity, 1-d.
+    abs_pid
+        |PDG id|, 11 or 13, same shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        Dimensionless sigma(pT)/pT, same shape.
+
+    Examples
+    --------
+    >>> lepton_pt_resolution(np.array([100.0]), np.zeros(1), np.array([13])).round(3)
+    array([0.015])
+    """
+    pt_gev = np.asarray(pt_gev, dtype=np.float64)
+    energy = pt_gev * np.cosh(np.asarray(eta, dtype=np.float64))
+    em = calorimeter_resolution(energy, np.ones(np.shape(pt_gev), dtype=bool))
+    return np.where(np.asarray(abs_pid) == _MUON, track_pt_resolution(pt_gev), em)
+
+
+# Lepton isolation and prompt-lepton requirements. Source: CMS Collaboration,
+# "Search for top squarks in the four-body decay mode with single lepton final
+# states in proton-proton collisions at sqrt(s) = 13 TeV", JHEP 06 (2023) 060,
+# arXiv:2301.08096, Sect. 4 (soft leptons: absolute isolation below 5 GeV for
+# pT < 25 GeV, relative isolation below 0.2 above; |dxy| < 0.2 mm, |dz| < 0.5 mm).
+
+#: Isolation cone radius.
+ISOLATION_CONE = 0.3
+#: Largest absolute isolation [GeV] (arXiv:2301.08096).
+ISOLATION_ABS_MAX_GEV = 5.0
+#: Largest relative isolation (arXiv:2301.08096).
+ISOLATION_REL_MAX = 0.2
+#: pT [GeV] below which the absolute isolation applies (arXiv:2301.08096).
+ISOLATION_SWITCH_GEV = 25.0
+#: Largest |d0| of a prompt lepton [mm] (arXiv:2301.08096).
+LEPTON_D0_MAX_MM = 0.2
+#: Largest |z0| of a prompt lepton [mm] (arXiv:2301.08096).
+LEPTON_Z0_MAX_MM = 0.5
+
+
+def is_isolated(iso_gev: np.ndarray, pt_gev: np.ndarray) -> np.ndarray:
+    """Isolation requirement of the soft-lepton selection (arXiv:2301.08096).
+
+    Parameters
+    ----------
+    iso_gev
+        Scalar sum of the pT of the other visible particles within
+        :data:`ISOLATION_CONE` of the lepton [GeV].
+    pt_gev
+        Lepton transverse momentum [GeV], same shape.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask: absolute isolation below 5 GeV under 25 GeV of pT,
+        relative isolation below 0.2 above.
+
+    Examples
+    --------
+    >>> is_isolated(np.array([4.0, 4.0, 10.0]), np.array([5.0, 30.0, 30.0]))
+    array([ True,  True, False])
+    """
+    pt_gev = np.asarray(pt_gev, dtype=np.float64)
+    soft = iso_gev < ISOLATION_ABS_MAX_GEV
+    hard = iso_gev < ISOLATION_REL_MAX * pt_gev
+    return np.where(pt_gev < ISOLATION_SWITCH_GEV, soft, hard)
+
+
+# b-tagging. Source: CMS Collaboration, "Identification of heavy-flavour jets with
+# the CMS detector in pp collisions at 13 TeV", JINST 13 (2018) P05011,
+# arXiv:1712.07158, Table 2 (DeepCSV working points in tt-bar events, jets with
+# pT > 20 GeV): efficiencies for b, c and light jets at the loose, medium and
+# tight working points. The efficiencies are taken independent of pT and eta.
+
+#: Score thresholds of the loose, medium and tight working points (on the score
+#: scale defined by :func:`btag_score`).
+BTAG_THRESHOLDS = (0.2, 0.6, 0.9)
+#: Tagging efficiency at the loose, medium and tight working points per truth
+#: flavour label (0 light, 1 c, 2 b), arXiv:1712.07158, Table 2.
+BTAG_EFFICIENCIES = {
+    0: (0.10, 0.011, 0.001),
+    1: (0.40, 0.12, 0.024),
+    2: (0.84, 0.68, 0.50),
+}
+#: |eta| range of b-tagging (tracker acceptance, arXiv:1712.07158).
+BTAG_ETA_MAX = 2.5
+
+
+def btag_score(
+    label: np.ndarray, eta: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Continuous b-tagging score drawn from the truth flavour of each jet.
+
+    The score of a jet of flavour f is u mapped through a piecewise-linear
+    inverse cumulative distribution whose nodes put exactly the fraction
+    :data:`BTAG_EFFICIENCIES` [f] of jets above each threshold of
+    :data:`BTAG_THRESHOLDS`; so cutting the score at a threshold reproduces the
+    published efficiency and mistag rate of that working point. Jets outside
+    :data:`BTAG_ETA_MAX` get 0. The shape between the nodes is a modelling
+    choice, not a measurement.
+
+    Parameters
+    ----------
+    label
+        Truth flavour per jet: 0 light, 1 c, 2 b, 1-d.
+    eta
+        Jet pseudorapidity, same shape.
+    rng
+        Random generator.
+
+    Returns
+    -------
+    numpy.ndarray
+        Scores in [0, 1], same shape.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> s = btag_score(np.full(100_000, 2), np.zeros(100_000), rng)
+    >>> round(float((s > BTAG_THRESHOLDS[1]).mean()), 2)
+    0.68
+    """
+    label = np.asarray(label)
+    u = rng.random(np.shape(label))
+    score = np.zeros(np.shape(label))
+    nodes_y = np.array([0.0, *BTAG_THRESHOLDS, 1.0])
+    for flavour, effs in BTAG_EFFICIENCIES.items():
+        nodes_x = np.array([0.0, *(1.0 - e for e in effs), 1.0])
+        mine = label == flavour
+        score[mine] = np.interp(u[mine], nodes_x, nodes_y)
+    return np.where(np.abs(np.asarray(eta)) < BTAG_ETA_MAX, score, 0.0)
+
+
+def missing_pt(
+    px_gev: np.ndarray, py_gev: np.ndarray, event: np.ndarray, n_events: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Missing transverse momentum from the reconstructed visible particles.
+
+    The negative vector sum of the smeared transverse momenta of all visible
+    particles of each event (the particle-flow definition, arXiv:1706.04965,
+    Sect. 9); its resolution follows from the per-particle resolutions.
+
+    Parameters
+    ----------
+    px_gev, py_gev
+        Smeared momentum components of the visible particles [GeV], 1-d.
+    event
+        Event index of each particle, same shape, values in [0, n_events).
+    n_events
+        Number of events.
+
+    Returns
+    -------
+    met_gev, met_phi
+        Magnitude [GeV] and azimuth [rad] per event, shape (n_events,).
+
+    Examples
+    --------
+    >>> met, phi = missing_pt(np.array([10.0]), np.array([0.0]), np.array([0]), 1)
+    >>> float(met[0]), round(abs(float(phi[0])), 3)
+    (10.0, 3.142)
+    """
+    mx = -np.bincount(event, px_gev, n_events)
+    my = -np.bincount(event, py_gev, n_events)
+    return np.hypot(mx, my), np.arctan2(my, mx)
