@@ -126,13 +126,9 @@ def binned_yields(
     if not np.isfinite(s).all():
         msg = "scores hold NaN or infinite values: fix the model output first."
         raise ValueError(msg)
-    # numpy.histogram rejects an infinite edge: end the last bin just above the
-    # largest score instead.
-    top = np.nextafter(max(float(s.max(initial=e[-2])), e[-2]), np.inf)
-    inner = np.r_[e[:-1], e[-1] if np.isfinite(e[-1]) else top]
-    yields, _ = np.histogram(s, bins=inner, weights=w)
-    sumw2, _ = np.histogram(s, bins=inner, weights=w**2)
-    counts, _ = np.histogram(s, bins=inner)
+    yields, _ = np.histogram(s, bins=e, weights=w)
+    sumw2, _ = np.histogram(s, bins=e, weights=w**2)
+    counts, _ = np.histogram(s, bins=e)
     return yields, np.sqrt(sumw2), counts
 
 
@@ -248,8 +244,15 @@ def signal_region_edges(
     signal_scores: ArrayLike,
     signal_weight_pb: ArrayLike,
     n_bins: int = 3,
+    *,
+    background_scores: ArrayLike | None = None,
+    min_background_events: int = 0,
 ) -> np.ndarray:
     """Bins above a cut, each holding the same share of the signal.
+
+    Bins whose simulated background is too small to estimate are merged with
+    their lower neighbour, so that every bin keeps at least
+    ``min_background_events`` simulated background events.
 
     Parameters
     ----------
@@ -258,7 +261,13 @@ def signal_region_edges(
     signal_scores, signal_weight_pb
         Signal scores and cross sections per event [pb], shapes ``(n_s,)``.
     n_bins
-        Number of bins; fewer are returned where quantiles coincide.
+        Number of bins before merging; fewer are returned where quantiles
+        coincide or bins are merged.
+    background_scores
+        Scores of the simulated background, shape ``(n_b,)``; needed when
+        ``min_background_events > 0``.
+    min_background_events
+        Minimum number of simulated background events per bin.
 
     Returns
     -------
@@ -269,6 +278,9 @@ def signal_region_edges(
     --------
     >>> signal_region_edges(0.5, [0.6, 0.7, 0.8, 0.9], [1.0] * 4, 2).tolist()
     [0.5, 0.75, inf]
+    >>> signal_region_edges(0.5, [0.6, 0.7, 0.8, 0.9], [1.0] * 4, 2,
+    ...                     background_scores=[0.6, 0.7], min_background_events=1)
+    array([0.5, inf])
     """
     if n_bins < 1:
         msg = f"n_bins must be at least 1; got {n_bins}."
@@ -286,7 +298,21 @@ def signal_region_edges(
     inner = [
         float(np.interp(q, cum, s[above][order])) for q in np.arange(1, n_bins) / n_bins
     ]
-    edges = np.unique([threshold, *[x for x in inner if x > threshold]])
+    edges = list(np.unique([threshold, *[x for x in inner if x > threshold]]))
+    if min_background_events > 0:
+        if background_scores is None:
+            msg = "min_background_events needs the background_scores."
+            raise ValueError(msg)
+        b = np.asarray(background_scores, dtype=np.float64)
+        while len(edges) > 1:
+            counts = np.histogram(b, bins=[*edges, np.inf])[0]
+            sparse = np.flatnonzero(counts < min_background_events)
+            if len(sparse) == 0:
+                break
+            # Merge the highest sparse bin into the bin below it (the lowest
+            # sparse bin merges upwards).
+            k = int(sparse[-1])
+            edges.pop(k if k > 0 else 1)
     return np.r_[edges, np.inf]
 
 

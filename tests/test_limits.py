@@ -190,3 +190,25 @@ def test_signal_region_bins_share_the_signal_equally() -> None:
     np.testing.assert_allclose(yields / yields.sum(), 0.25, atol=0.01)
     with pytest.raises(ValueError, match="no signal event"):
         limits.signal_region_edges(2.0, scores, w_pb)
+
+
+def test_signal_region_bins_keep_enough_background_events() -> None:
+    rng = np.random.default_rng(3)
+    s_scores, w_pb = rng.beta(5, 1, 20_000), np.ones(20_000)
+    b_scores = rng.beta(1, 5, 20_000)
+    free = limits.signal_region_edges(0.5, s_scores, w_pb, n_bins=4)
+    counts_free = np.histogram(b_scores, bins=free)[0]
+    assert counts_free.min() < 30  # the top bin is almost empty of background
+    edges = limits.signal_region_edges(
+        0.5,
+        s_scores,
+        w_pb,
+        n_bins=4,
+        background_scores=b_scores,
+        min_background_events=30,
+    )
+    counts = np.histogram(b_scores, bins=edges)[0]
+    assert counts.min() >= 30 and 2 <= len(edges) < len(free)
+    assert edges[0] == 0.5 and set(edges[1:-1]) <= set(free[1:-1])
+    with pytest.raises(ValueError, match="background_scores"):
+        limits.signal_region_edges(0.5, s_scores, w_pb, min_background_events=3)
