@@ -90,7 +90,9 @@ def generator_versions() -> dict[str, str]:
     return out
 
 
-def make_pythia(settings: tuple[str, ...] | list[str], seed: int) -> object:
+def make_pythia(
+    settings: tuple[str, ...] | list[str], seed: int, user_hooks: object = None
+) -> object:
     """Create and initialise a Pythia instance with the common settings.
 
     Parameters
@@ -100,6 +102,9 @@ def make_pythia(settings: tuple[str, ...] | list[str], seed: int) -> object:
         :data:`COMMON_SETTINGS`.
     seed
         Random seed, 1 <= seed <= :data:`MAX_SEED`.
+    user_hooks
+        Optional ``pythia8mc.UserHooks`` instance attached before initialisation
+        (e.g. a generator-level filter); the caller keeps a reference to it.
 
     Returns
     -------
@@ -127,6 +132,8 @@ def make_pythia(settings: tuple[str, ...] | list[str], seed: int) -> object:
         if not pythia.readString(line):
             msg = f"Pythia rejected the setting {line!r}: check its spelling."
             raise ValueError(msg)
+    if user_hooks is not None:
+        pythia.setUserHooksPtr(user_hooks)
     if not pythia.init():
         msg = f"Pythia failed to initialise with settings {list(settings)}."
         raise ValueError(msg)
