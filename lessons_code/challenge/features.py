@@ -196,3 +196,18 @@ def read_table(path: Path) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     }
     ids = np.array([int(r[header.index(ID)]) for r in body], dtype=np.int64)
     return ids, columns
+
+
+def practice_dir() -> Path:
+    """Folder of the practice challenge shipped with the repository.
+
+    Returns
+    -------
+    pathlib.Path
+        ``challenge/practice`` of the repository (holds ``public/`` and
+        ``private/``, made with ``make --seed practice-2026 --train-from
+        generate --n-train 1500 --n-eval 500``).
+    """
+    from lessons_code.data.loading import REPO_ROOT
+
+    return Path(REPO_ROOT) / "challenge" / "practice"
