@@ -338,6 +338,7 @@ class TransformerConfig:
     ffn_factor: int = 2  # feed-forward width = ffn_factor * embed_dim
     n_classes: int = len(CLASSES)  # jet classes of the main head
     n_origins: int = len(ORIGINS)  # track classes of the auxiliary head; 0: none
+    multiplicity: bool = True  # give the head ln(1 + number of real tracks)
 
 
 @dataclass
@@ -409,7 +410,8 @@ class TransformerTagger(nn.Module):
         )
         self.query = nn.Parameter(torch.randn(1, 1, c.embed_dim) / c.embed_dim**0.5)
         self.pool = nn.MultiheadAttention(c.embed_dim, c.num_heads, batch_first=True)
-        self.head = _mlp(c.embed_dim + c.n_jet_features, c.embed_dim, c.n_classes, 3)
+        n_head = c.embed_dim + c.n_jet_features + int(c.multiplicity)
+        self.head = _mlp(n_head, c.embed_dim, c.n_classes, 3)
         self.track_head = (
             _mlp(2 * c.embed_dim, c.embed_dim, c.n_origins, 2) if c.n_origins else None
         )
@@ -456,7 +458,10 @@ class TransformerTagger(nn.Module):
         pooled, weights = self.pool(query, x, x, key_padding_mask=~attend)
         pooled = pooled.squeeze(1) * has_tracks.unsqueeze(1)  # (B, D)
         weights = weights.squeeze(1) * mask  # (B, N)
-        logits = self.head(torch.cat([pooled, jet_n], dim=-1))
+        head_in = [pooled, jet_n]
+        if self.config.multiplicity:  # a weighted mean cannot count tracks
+            head_in.append(torch.log1p(mask.sum(dim=1, keepdim=True).to(x.dtype)))
+        logits = self.head(torch.cat(head_in, dim=-1))
         track_logits = None
         if self.track_head is not None:
             context = pooled.unsqueeze(1).expand(-1, x.shape[1], -1)
@@ -616,6 +621,58 @@ def rejection_table(
                 row[f"{bkg} rej. @ {eff:.0%}"] = rejection(eff, disc, labels, bkg)
         rows[name] = row
     return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def bootstrap_rejection_ratio(
+    discriminant_a: ArrayLike,
+    discriminant_b: ArrayLike,
+    labels: ArrayLike,
+    b_efficiency: float,
+    background: str,
+    n_resamples: int = 200,
+    seed: int = 0,
+) -> np.ndarray:
+    """Rejection of tagger a over tagger b on resampled copies of the test set.
+
+    Both taggers see the same resampled jets, so the spread measures how much the
+    ratio moves with the finite test sample alone. It says nothing about the
+    spread between trainings with different seeds, which is often larger.
+
+    Parameters
+    ----------
+    discriminant_a, discriminant_b
+        Discriminants of the two taggers on the same jets, shape ``(n,)``.
+    labels
+        Flavour labels, shape ``(n,)``.
+    b_efficiency
+        Working point, in (0, 1].
+    background
+        ``"light"`` or ``"c"``.
+    n_resamples
+        Number of bootstrap resamplings (jets drawn with replacement).
+    seed
+        Seed of the resampling.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape ``(n_resamples,)``; ``inf`` or ``nan`` where a resample leaves no
+        background jet passing for b (tiny test samples only).
+    """
+    a, b = np.asarray(discriminant_a), np.asarray(discriminant_b)
+    y = np.asarray(labels)
+    if not a.shape == b.shape == y.shape:
+        msg = "the two discriminants and the labels need one value per jet each."
+        raise ValueError(msg)
+    rng = np.random.default_rng(seed)
+    ratios = np.empty(n_resamples)
+    for i in range(n_resamples):
+        idx = rng.integers(0, len(y), len(y))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratios[i] = rejection(b_efficiency, a[idx], y[idx], background) / (
+                rejection(b_efficiency, b[idx], y[idx], background)
+            )
+    return ratios
 
 
 @torch.no_grad()

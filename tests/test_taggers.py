@@ -252,3 +252,17 @@ def test_short_training_learns_displaced_tracks_deterministically() -> None:
     losses_again, probs_again = run()
     assert losses == losses_again
     np.testing.assert_array_equal(probs, probs_again)
+
+
+def test_bootstrap_ratio_of_a_tagger_to_itself_is_one() -> None:
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 3, 3000)
+    disc = labels + rng.normal(0, 1.0, 3000)
+    ratios = tg.bootstrap_rejection_ratio(disc, disc, labels, 0.7, "light", 30)
+    np.testing.assert_allclose(ratios, 1.0)
+    better = tg.bootstrap_rejection_ratio(
+        2 * labels + rng.normal(0, 1.0, 3000), disc, labels, 0.7, "light", 30
+    )
+    assert (better > 1).all()
+    with pytest.raises(ValueError, match="one value per jet"):
+        tg.bootstrap_rejection_ratio(disc, disc[:-1], labels, 0.7, "light")
