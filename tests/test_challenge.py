@@ -6,11 +6,20 @@ import gzip
 import math
 from pathlib import Path
 
+import awkward as ak
 import numpy as np
 import pytest
 
 from lessons_code.challenge.cli import main
-from lessons_code.challenge.features import read_table, write_table
+from lessons_code.challenge.features import (
+    EVENT_COLUMNS,
+    FEATURE_COLUMNS,
+    TARGETS,
+    flatten,
+    read_table,
+    tth_only,
+    write_table,
+)
 from lessons_code.challenge.scoring import (
     Truth,
     read_truth,
@@ -211,3 +220,33 @@ def test_truth_round_trip(challenge: Path) -> None:
     np.testing.assert_array_equal(truth.ids, IDS)
     np.testing.assert_array_equal(truth.targets, TRUTH)
     np.testing.assert_array_equal(truth.subset, SUBSET)
+
+
+def synthetic_events(n_jets: list[int]) -> ak.Array:
+    rng = np.random.default_rng(1)
+    scalars = {c: rng.normal(size=len(n_jets)) for c in EVENT_COLUMNS}
+    jets = [
+        [{"pt": 100.0 - 10 * j, "eta": 0.1 * j, "phi": 0.2, "mass": 5.0, "btag": 0.9,
+          "is_btagged": 1, "truth": 1} for j in range(n)]
+        for n in n_jets
+    ]  # fmt: skip
+    return ak.Array(
+        [
+            {**{c: float(v[i]) for c, v in scalars.items()}, "jets": jets[i],
+             "higgs_pt": 150.0, "higgs_y": 0.3, "process": i % 2}
+            for i in range(len(n_jets))
+        ]
+    )  # fmt: skip
+
+
+def test_flatten_pads_absent_jets_and_keeps_no_truth_labels() -> None:
+    events = synthetic_events([4, 12, 6])
+    table = flatten(events)
+    assert list(table) == [*FEATURE_COLUMNS, *TARGETS]
+    assert not any("truth" in c or "m_higgs" in c for c in table)
+    assert table["jet5_pt"].tolist() == [0.0, 60.0, 60.0]
+    assert table["jet5_btag"].tolist() == [-1.0, 0.9, 0.9]
+    assert table["jet10_pt"].tolist() == [0.0, 10.0, 0.0]
+    assert len(tth_only(events)) == 1
+    with pytest.raises(KeyError, match="lack the tth fields"):
+        flatten(events[["jets", "higgs_pt"]])
