@@ -20,7 +20,7 @@ the torch layers compute the same thing with fused kernels, several times faster
 on a CPU, which decides what fits in the exercise's time budget. The lecture's
 module is the readable reference for what they compute.
 
-The evaluation follows the convention of the LHC b-taggers (arXiv:2211.02029): the
+The evaluation follows the convention of the LHC b-taggers (arXiv:2211.16345): the
 discriminant :func:`b_discriminant` combines the three class probabilities into
 one score, and :func:`rejections` quotes light- and c-jet rejection at fixed b-jet
 efficiencies.
@@ -372,7 +372,7 @@ class TransformerTagger(nn.Module):
     into one vector (attention pooling, arXiv:1810.00825), and a network on that
     vector and the jet features gives the three class logits. The optional
     auxiliary head classifies each track's origin from its final representation
-    and the pooled jet vector, in the manner of arXiv:2211.02029. Without
+    and the pooled jet vector, in the manner of arXiv:2505.19689. Without
     positional encodings, the output is invariant under permutations of tracks.
 
     Parameters
