@@ -22,7 +22,7 @@ module is the readable reference for what they compute.
 
 The evaluation follows the convention of the LHC b-taggers (arXiv:2211.16345): the
 discriminant :func:`b_discriminant` combines the three class probabilities into
-one score, and :func:`rejections` quotes light- and c-jet rejection at fixed b-jet
+one score, and :func:`rejection` quotes light- and c-jet rejection at fixed b-jet
 efficiencies.
 """
 
@@ -370,7 +370,8 @@ class TransformerTagger(nn.Module):
     let every track attend to every other real track, with a key padding mask so
     that padded tracks are never attended to; a learned query pools the tracks
     into one vector (attention pooling, arXiv:1810.00825), and a network on that
-    vector and the jet features gives the three class logits. The optional
+    vector, the jet features and the logarithm of the number of tracks (a
+    weighted mean alone cannot count) gives the three class logits. The optional
     auxiliary head classifies each track's origin from its final representation
     and the pooled jet vector, in the manner of arXiv:2505.19689. Without
     positional encodings, the output is invariant under permutations of tracks.
