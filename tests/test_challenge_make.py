@@ -71,3 +71,15 @@ def test_make_writes_consistent_public_and_private_files(made: dict[str, Path]):
     assert np.all(features["n_jets"] >= 4) and np.all(features["n_btags"] >= 2)
     sample = validate_submission(made["a"] / "public/sample_submission.csv", ids)
     assert sample.valid, sample.report()
+
+
+def test_make_command_line_errors(tmp_path: Path, capsys) -> None:
+    from lessons_code.challenge.cli import main
+
+    out = str(tmp_path / "c")
+    assert main(["make", "--seed", "s", "--out", out, "--n-eval", "2"]) == 2
+    assert "n_eval >= 4" in capsys.readouterr().err
+    empty = str(tmp_path / "nodata")
+    assert main(["make", "--seed", "s", "--out", out, "--data-dir", empty]) == 2
+    assert "error:" in capsys.readouterr().err
+    assert main(["make", "--out", out]) == 2

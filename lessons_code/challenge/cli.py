@@ -27,6 +27,7 @@ from lessons_code.challenge.features import read_table
 from lessons_code.challenge.make import PUBLIC_FRACTION, make_challenge
 from lessons_code.challenge.scoring import write_leaderboards
 from lessons_code.challenge.validate import MAX_BYTES, validate_submission
+from lessons_code.data.loading import ChecksumError
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ def _make(args: argparse.Namespace) -> int:
             args.seed, args.out, args.n_train or None, args.n_eval,
             args.public_fraction, args.train_from, args.workers, args.data_dir,
         )  # fmt: skip
-    except (OSError, ValueError, ImportError) as err:
+    except (OSError, ValueError, ImportError, ChecksumError) as err:
         sys.stderr.write(f"error: {err}\n")
         return USAGE
     sys.stdout.write(

@@ -211,7 +211,11 @@ def make_challenge(
         msg = "Give n_train when the training set is generated."
         raise ValueError(msg)
     start = time.perf_counter()
+    shipped: dict[str, np.ndarray] = {}
     data_dir = DATA_DIR if data_dir is None else Path(data_dir)
+    if train_from == "shipped":  # first, so that a missing file fails at once
+        events = load(SAMPLE, "train", fast=False, data_dir=data_dir, download=False)
+        shipped = flatten(tth_only(events))
     n_generate = n_eval + (n_train if train_from == "generate" else 0)
     tasks = plan(n_generate, secret_seed(secret, "eval"), _shipped_seeds(data_dir))
     generated = flatten(generate_tth(tasks, workers))
@@ -222,8 +226,6 @@ def make_challenge(
     if train_from == "generate":
         train = _take(generated, order[n_eval:])
     else:
-        events = load(SAMPLE, "train", fast=False, data_dir=data_dir)
-        shipped = flatten(tth_only(events))
         n_shipped = len(shipped[TARGETS[0]])
         n_take = n_shipped if n_train is None else min(n_train, n_shipped)
         if n_take < (n_train or 0):
