@@ -17,10 +17,11 @@ Layout written under ``out``::
     private/truth.csv             event_id, higgs_pt, higgs_y, subset
     private/make.json             sizes, seeds, timings, generator versions
 
-Time: generation runs at about 13 selected tt-bar H events per second per core
-(measured on a busy 2-core machine, two Pythia initialisations of about 3 s per
-chunk of 2000), so 5000 evaluation events take about 6 minutes on one core and
-about 2 minutes with ``workers=4``.
+Time: the generation dominates. The practice set (2000 events, one process) took
+360 s of wall time and about 90 s of CPU time on a machine shared by many jobs; a
+free core makes 20 to 40 selected tt-bar H events per second, plus a few seconds
+of Pythia initialisation per chunk of 2000 events. 5000 evaluation events take
+under 5 minutes on one free core and about a minute with ``workers=4``.
 """
 
 from __future__ import annotations
