@@ -659,3 +659,51 @@ def _combine(results: list[ChunkResult]) -> ChunkResult:
         time_pythia_s=sum(r.time_pythia_s for r in results),
         time_total_s=sum(r.time_total_s for r in results),
     )
+
+
+def leading_order_cross_section(process: Process, n_events: int = 3000) -> float:
+    """Pythia's leading-order cross section of a process without forced decays.
+
+    Runs the hard process only (no showers, hadronisation, filters or forced
+    decays) for ``n_events`` events, which takes about a second, and returns
+    Pythia's estimate. Generator-level phase-space cuts of the process
+    (``PhaseSpace:pTHatMin``) stay in.
+
+    Parameters
+    ----------
+    process
+        A process of ``stop4body`` or ``tth``.
+    n_events
+        Hard-process events used for the estimate.
+
+    Returns
+    -------
+    float
+        Cross section [pb].
+
+    Examples
+    --------
+    >>> from lessons_code.data.samples import get_sample
+    >>> sigma = leading_order_cross_section(get_sample("tth").processes[1], 200)
+    >>> 0.2 < sigma < 1.0
+    True
+    """
+    import tempfile
+    from pathlib import Path
+
+    settings = [s for s in process.settings if not s.startswith(("24:on", "25:on"))]
+    settings += ["PartonLevel:all = off", "HadronLevel:all = off"]
+    with tempfile.TemporaryDirectory() as tmp:
+        if "m_stop" in process.options:
+            from lessons_code.data.samples.stop4body import slha_text
+
+            path = Path(tmp) / "spectrum.slha"
+            path.write_text(
+                slha_text(
+                    float(process.options["m_stop"]), float(process.options["m_lsp"])
+                )
+            )
+            settings.append(f"SLHA:file = {path}")
+        pythia = make_pythia(settings, 1)
+    pythia.nextBatch(n_events)
+    return float(pythia.infoPython().sigmaGen()) * 1e9

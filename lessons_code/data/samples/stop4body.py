@@ -308,6 +308,7 @@ def _stop(name: str, m_stop: float, m_lsp: float) -> Process:
             "SUSY:idB = 1000006",
             "SLHA:allowOnlyOffShell = on",
             "SLHA:minMassSM = 1000.",
+            "SLHA:verbose = 0",
         ),
         share=0.2,
         options={
@@ -389,7 +390,7 @@ SAMPLE = Sample(
     ),
     fields=_FIELDS,
     chunk=chunk,
-    chunk_size=2000,
+    chunk_size=500,
     fast_entries=4000,
     default_entries=90_000,
 )

@@ -334,7 +334,7 @@ SAMPLE = Sample(
     ),
     fields=_FIELDS,
     chunk=chunk,
-    chunk_size=2000,
+    chunk_size=1000,
     fast_entries=4000,
     default_entries=80_000,
 )
