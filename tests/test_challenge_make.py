@@ -83,3 +83,12 @@ def test_make_command_line_errors(tmp_path: Path, capsys) -> None:
     assert main(["make", "--seed", "s", "--out", out, "--data-dir", empty]) == 2
     assert "error:" in capsys.readouterr().err
     assert main(["make", "--out", out]) == 2
+
+
+def test_seeds_of_the_shipped_file_are_read_from_the_manifest(tmp_path: Path) -> None:
+    from lessons_code.challenge.make import _shipped_seeds
+
+    manifest = '{"datasets": {"tth": {"chunk_seeds": {"ttbar": [3], "tth": [5, 8]}}}}'
+    (tmp_path / "manifest.json").write_text(manifest)
+    assert _shipped_seeds(tmp_path) == {3, 5, 8}
+    assert _shipped_seeds(tmp_path / "absent") == set()
