@@ -12,13 +12,15 @@ from lessons_code.challenge.make import make_challenge, plan, secret_seed
 from lessons_code.challenge.scoring import read_truth
 from lessons_code.challenge.validate import validate_submission
 from lessons_code.data.generate import chunk_seed
+from lessons_code.data.samples import get_sample
 
 
 def test_secret_seeds_and_plan_avoid_shipped_seeds() -> None:
     base = secret_seed("s", "eval")
     assert base == secret_seed("s", "eval") != secret_seed("t", "eval")
-    tasks = plan(4500, base, avoid={chunk_seed(base, 1, 0)})
-    assert [t.n_keep for t in tasks] == [1500, 1500, 1500]
+    size = get_sample("tth").chunk_size
+    tasks = plan(3 * size - 1, base, avoid={chunk_seed(base, 1, 0)})
+    assert [t.n_keep for t in tasks] == [size, size, size - 1]
     assert chunk_seed(base, 1, 0) not in {t.seed for t in tasks}
     assert all(t.process_index == 1 and t.sample == "tth" for t in tasks)
 
@@ -69,6 +71,8 @@ def test_make_writes_consistent_public_and_private_files(made: dict[str, Path]):
     assert public | private == set(ids)
     assert np.all(np.isfinite(truth.targets)) and np.all(truth.targets[:, 0] > 0)
     assert np.all(features["n_jets"] >= 4) and np.all(features["n_btags"] >= 2)
+    readme = (made["a"] / "public/README.md").read_text()
+    assert "| `jet{i}_pt` | GeV |" in readme and "| `higgs_y` |" in readme
     sample = validate_submission(made["a"] / "public/sample_submission.csv", ids)
     assert sample.valid, sample.report()
 

@@ -49,8 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     make.add_argument(
         "--n-train",
         type=int,
-        default=20_000,
-        help="training events (default 20000; 0 for all shipped)",
+        default=0,
+        help="training events (default 0: all tt-bar H events of the shipped "
+        "train split)",
     )
     make.add_argument(
         "--n-eval",

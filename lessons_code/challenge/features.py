@@ -211,3 +211,76 @@ def practice_dir() -> Path:
     from lessons_code.data.loading import REPO_ROOT
 
     return Path(REPO_ROOT) / "challenge" / "practice"
+
+
+def column_descriptions() -> list[tuple[str, str, str]]:
+    """Name, unit and description of every column of the challenge files.
+
+    Taken from the field declarations of the ``tth`` sample, so that the files
+    and the dataset are described by the same words.
+
+    Returns
+    -------
+    list of (name, unit, description)
+        ``event_id``, :data:`FEATURE_COLUMNS` (jets as ``jet{i}_...``) and
+        :data:`TARGETS`; the unit is ``""`` for dimensionless columns.
+
+    Examples
+    --------
+    >>> column_descriptions()[1][:2]
+    ('lep_pt', 'GeV')
+    """
+    from lessons_code.data.samples import get_sample
+
+    fields = get_sample("tth").fields
+    scalar = {f.name: f for f in fields if f.group is None}
+    jet = {f.name: f for f in fields if f.group == "jets"}
+    rows = [(ID, "", "Identifier of the event in this challenge.")]
+    rows += [(c, scalar[c].unit, scalar[c].description) for c in EVENT_COLUMNS]
+    rows += [
+        (f"jet{{i}}_{q}", jet[q].unit, f"{jet[q].description} Jets i = 1..{N_JETS}.")
+        for q in JET_QUANTITIES
+    ]
+    rows += [
+        ("higgs_pt", "GeV", "Target (train.csv only): transverse momentum of the "
+         "generated Higgs boson."),
+        ("higgs_y", "", "Target (train.csv only): rapidity of the generated Higgs "
+         "boson."),
+    ]  # fmt: skip
+    return rows
+
+
+def readme(n_train: int, n_eval: int) -> str:
+    """Text of the ``README.md`` of a challenge's public folder.
+
+    Parameters
+    ----------
+    n_train, n_eval
+        Events in ``train.csv`` and ``eval_features.csv``.
+
+    Returns
+    -------
+    str
+        Markdown: the files, the columns with units, the submission format.
+    """
+    lines = [
+        "# Data challenge: the Higgs boson pT and rapidity in ttH events",
+        "",
+        f"- `train.csv`: {n_train} events with features and the two targets.",
+        f"- `eval_features.csv`: {n_eval} events, features only.",
+        "- `sample_submission.csv`: a valid submission (the training means).",
+        "",
+        "Submit one CSV, UTF-8, at most 10 MB, with the header",
+        "`event_id,higgs_pt,higgs_y` and one row per event of `eval_features.csv`.",
+        "Check it with `python -m lessons_code.challenge validate FILE --features "
+        "eval_features.csv`.",
+        "",
+        "Jets are ordered by decreasing pT; the columns of absent jets are 0, with",
+        f"`jet{{i}}_btag = {ABSENT_BTAG:g}`. Angles are in rad.",
+        "",
+        "| column | unit | description |",
+        "|---|---|---|",
+    ]
+    rows = column_descriptions()
+    lines += [f"| `{n}` | {u} | {d.replace('|', chr(92) + '|')} |" for n, u, d in rows]
+    return "\n".join(lines) + "\n"

@@ -14,14 +14,15 @@ Layout written under ``out``::
     public/train.csv              event_id, features, higgs_pt, higgs_y
     public/eval_features.csv      event_id, features
     public/sample_submission.csv  a valid submission (the training means)
+    public/README.md              the files, the columns and their units
     private/truth.csv             event_id, higgs_pt, higgs_y, subset
     private/make.json             sizes, seeds, timings, generator versions
 
 Time: the generation dominates. The practice set (2000 events, one process) took
 360 s of wall time and about 90 s of CPU time on a machine shared by many jobs; a
 free core makes 20 to 40 selected tt-bar H events per second, plus a few seconds
-of Pythia initialisation per chunk of 2000 events. 5000 evaluation events take
-under 5 minutes on one free core and about a minute with ``workers=4``.
+of Pythia initialisation per chunk. 5000 evaluation events take under 5 minutes
+on one free core and about a minute with ``workers=4``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from lessons_code.challenge.features import (
     TARGETS,
     TTH_PROCESS,
     flatten,
+    readme,
     tth_only,
     write_table,
 )
@@ -151,7 +153,7 @@ def _take(table: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarra
 def make_challenge(
     secret: str,
     out: Path,
-    n_train: int | None = 20_000,
+    n_train: int | None = None,
     n_eval: int = 5_000,
     public_fraction: float = PUBLIC_FRACTION,
     train_from: str = "shipped",
@@ -244,6 +246,7 @@ def make_challenge(
     write_table(public / "eval_features.csv", eval_ids, evaluation, FEATURE_COLUMNS)
     means = {t: np.full(n_eval, train[t].mean()) for t in TARGETS}
     write_table(public / "sample_submission.csv", eval_ids, means, TARGETS)
+    (public / "README.md").write_text(readme(n_train_final, n_eval), encoding="utf-8")
     targets = np.stack([evaluation[t] for t in TARGETS], axis=1)
     write_truth(private / "truth.csv", Truth(eval_ids, targets, subset.astype(str)))
     summary: dict[str, object] = {
