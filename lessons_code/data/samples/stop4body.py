@@ -391,6 +391,6 @@ SAMPLE = Sample(
     fields=_FIELDS,
     chunk=chunk,
     chunk_size=500,
-    fast_entries=4000,
-    default_entries=90_000,
+    fast_entries=1000,
+    default_entries=800,
 )

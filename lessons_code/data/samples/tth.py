@@ -335,6 +335,6 @@ SAMPLE = Sample(
     fields=_FIELDS,
     chunk=chunk,
     chunk_size=1000,
-    fast_entries=4000,
-    default_entries=80_000,
+    fast_entries=2000,
+    default_entries=3_000,
 )
