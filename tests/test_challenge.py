@@ -210,6 +210,7 @@ def test_leaderboards(challenge: Path, capsys) -> None:
     invalid = "\n".join(public[3:])
     assert "broken" in invalid and "missing column 'higgs_pt'" in invalid
     assert "gzip-compressed" in invalid and "model" in invalid
+    assert "Private" not in (out / "public.html").read_text()
     page = (out / "leaderboard.html").read_text()
     assert "&lt;script&gt;" in page and "<script>" not in page
     assert "| 1 | perfect |" in (out / "private.md").read_text()

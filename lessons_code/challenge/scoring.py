@@ -253,8 +253,9 @@ def write_leaderboards(
 ) -> dict[str, list[dict[str, str]]]:
     """Score every file of a folder and write the leaderboards.
 
-    Writes ``public.csv``, ``private.csv``, ``public.md``, ``private.md`` and
-    ``leaderboard.html`` (both boards) into ``out``. Hidden files (names starting
+    Writes ``public.csv``, ``private.csv``, ``public.md``, ``private.md``,
+    ``public.html``, ``private.html`` and ``leaderboard.html`` (both boards, for
+    the end of the challenge) into ``out``. Hidden files (names starting
     with ``.``) and sub-folders are skipped; every other file is one team.
 
     Parameters
@@ -299,6 +300,8 @@ def write_leaderboards(
             writer.writerows(rows)
         title = f"{subset.capitalize()} leaderboard"
         (out / f"{subset}.md").write_text(_markdown(rows, title), encoding="utf-8")
+        page = _html({subset: rows})
+        (out / f"{subset}.html").write_text(page, encoding="utf-8")
     (out / "leaderboard.html").write_text(_html(boards), encoding="utf-8")
     log.info("scored %d submissions into %s", len(entries), out)
     return boards
