@@ -251,3 +251,21 @@ def test_flatten_pads_absent_jets_and_keeps_no_truth_labels() -> None:
     assert len(tth_only(events)) == 1
     with pytest.raises(KeyError, match="lack the tth fields"):
         flatten(events[["jets", "higgs_pt"]])
+
+
+def test_module_entry_point_exit_codes(challenge: Path) -> None:
+    import subprocess
+    import sys
+
+    good, bad = challenge / "good.csv", challenge / "bad.csv"
+    good.write_text(HEADER + rows())
+    bad.write_text(HEADER)
+    features = str(challenge / "eval_features.csv")
+    codes = [
+        subprocess.run(
+            [sys.executable, "-m", "lessons_code.challenge", "validate", str(path),
+             "--features", features], capture_output=True, check=False,
+        ).returncode
+        for path in (good, bad, challenge / "absent.csv")
+    ]  # fmt: skip
+    assert codes == [0, 1, 2]
