@@ -24,10 +24,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lessons_code.challenge.features import read_table
-from lessons_code.challenge.make import PUBLIC_FRACTION, make_challenge
 from lessons_code.challenge.scoring import write_leaderboards
 from lessons_code.challenge.validate import MAX_BYTES, validate_submission
-from lessons_code.data.loading import ChecksumError
 
 log = logging.getLogger(__name__)
 
@@ -62,8 +60,8 @@ def _parser() -> argparse.ArgumentParser:
     make.add_argument(
         "--public-fraction",
         type=float,
-        default=PUBLIC_FRACTION,
-        help=f"public leaderboard share (default {PUBLIC_FRACTION})",
+        default=0.3,
+        help="public leaderboard share (default 0.3)",
     )
     make.add_argument(
         "--train-from",
@@ -131,6 +129,9 @@ def _score(args: argparse.Namespace) -> int:
 
 
 def _make(args: argparse.Namespace) -> int:
+    from lessons_code.challenge.make import make_challenge
+    from lessons_code.data.loading import ChecksumError
+
     try:
         summary = make_challenge(
             args.seed, args.out, args.n_train or None, args.n_eval,

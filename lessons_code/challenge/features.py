@@ -31,9 +31,12 @@ import csv
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import awkward as ak
 import numpy as np
+
+if TYPE_CHECKING:  # awkward is imported where it is used: validating needs no awkward
+    import awkward as ak
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +102,8 @@ def flatten(events: ak.Array) -> dict[str, np.ndarray]:
     --------
     >>> # table = flatten(tth_only(load("tth", "train")))
     """
+    import awkward as ak
+
     missing = [f for f in (*EVENT_COLUMNS, *TARGETS, "jets") if f not in events.fields]
     if missing:
         msg = f"The events lack the tth fields {missing}; load the 'tth' sample."
