@@ -9,15 +9,14 @@ why, when a file is absent.
 from __future__ import annotations
 
 import importlib.util
-import json
 
 import awkward as ak
 import numpy as np
 import pytest
 
-from lessons_code.data import detector, events
+from lessons_code.data import detector, events, storage
 from lessons_code.data.chunks import Particles
-from lessons_code.data.loading import DATA_DIR, load
+from lessons_code.data.loading import DATA_DIR, load, verify
 from lessons_code.data.samples import ChunkResult, Process, get_sample
 from lessons_code.data.samples.stop4body import slha_text
 
@@ -240,7 +239,7 @@ def test_tth_has_more_btags_than_ttbar_and_a_higgs_peak():
 @pytest.mark.parametrize("name", ["stop4body", "tth"])
 def test_shipped_weights_sum_to_the_selected_cross_section(name):
     data = _shipped(name)
-    manifest = json.loads((DATA_DIR / "manifest.json").read_text())[name]
+    manifest = storage.read_manifest(DATA_DIR)[name]
     weights = ak.to_numpy(data.weight_pb)
     assert np.all(weights > 0)
     for index, process in enumerate(get_sample(name).processes):
@@ -249,7 +248,19 @@ def test_shipped_weights_sum_to_the_selected_cross_section(name):
         # sigma x BR x efficiency, the efficiency from the generated counts.
         naive = stats["sigma_pb"] * stats["branching_fraction"]
         naive *= stats["entries"] / stats["events_generated"]
-        assert total == pytest.approx(naive, rel=0.25)
+        # The two forced-decay set-ups are weighted by their own efficiencies, so
+        # the naive estimate agrees only approximately.
+        assert total == pytest.approx(naive, rel=0.5)
+
+
+@pytest.mark.parametrize("name", ["stop4body", "tth"])
+def test_shipped_file_matches_its_manifest_entry(name):
+    _shipped(name)
+    assert verify()[name] == "ok"
+    manifest = storage.read_manifest(DATA_DIR)[name]
+    assert manifest["entries"] == get_sample(name).default_entries
+    for stats in manifest["processes"].values():
+        assert stats["events_generated"] >= stats["entries"]
 
 
 def test_loader_rejects_unknown_split_and_name():

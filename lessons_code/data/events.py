@@ -44,6 +44,8 @@ RADIUS = 0.4
 JET_PT_MIN_GEV, JET_ETA_MAX = 20.0, 2.5
 #: Lowest lepton pT [GeV]: electrons, muons (arXiv:2301.08096, Sect. 4).
 ELECTRON_PT_MIN_GEV, MUON_PT_MIN_GEV = 5.0, 3.5
+#: PDG codes of invisible particles (neutrinos, the lightest neutralino).
+INVISIBLE_IDS = frozenset((12, 14, 16, 1000022))
 #: Visible-particle pT [GeV] below which particles do not enter the isolation sum.
 ISOLATION_PARTICLE_PT_MIN_GEV = 0.5
 
@@ -298,6 +300,8 @@ def reconstruct(
     pt_s, visible, _ = detector.smear_particles(
         table.pt[final], table.eta[final], table.pid[final], table.charge[final], rng
     )
+    # The detector model knows neutrinos as invisible; LSPs are invisible too.
+    visible &= ~np.isin(np.abs(table.pid[final]), tuple(INVISIBLE_IDS))
     base_rows, base_pt = final[visible], pt_s[visible]
     leptons, lep_pt = _leptons(table, final, base_rows, base_pt, rng)
     # Selected leptons carry their own resolution and stay out of the jets.
@@ -438,10 +442,6 @@ def config_seed(seed: int, index: int) -> int:
     (5, True)
     """
     return (seed - 1 + index * 104_729) % MAX_SEED + 1
-
-
-#: PDG codes of invisible particles (neutrinos, the lightest neutralino).
-INVISIBLE_IDS = frozenset((12, 14, 16, 1000022))
 
 
 def invisible_pt_filter(min_pt_gev: float) -> object:
