@@ -94,6 +94,8 @@ HIGH_LEVEL: tuple[str, ...] = (
 IMAGE_CHANNELS: tuple[str, ...] = ("jets", "b-tagged jets", "lepton", "MET")
 #: Truth code of a jet matched to a b quark from the Higgs boson.
 HIGGS_B = 1
+#: Default image size of :func:`event_images`: pixels in eta and in phi.
+N_ETA, N_PHI = 8, 12
 #: pT scale of the image pixels [GeV]: a pixel holds sum(pT) / PIXEL_PT_GEV.
 PIXEL_PT_GEV = 100.0
 
@@ -312,8 +314,8 @@ def augment_objects(
 def event_images(
     objects: Tensor,
     mask: Tensor,
-    n_eta: int = 10,
-    n_phi: int = 16,
+    n_eta: int = N_ETA,
+    n_phi: int = N_PHI,
     eta_max: float = 2.5,
 ) -> Tensor:
     """Draw each event as an eta-phi image with one channel per object type.
@@ -364,6 +366,19 @@ def event_images(
 # Models
 
 
+def _fit_norm(norm: Standardise, x: Tensor, mask: Tensor | None = None) -> None:
+    """Fit ``norm`` and leave features that are constant in ``x`` unscaled.
+
+    A feature that never varies in the training events (for example the
+    ``is_jet`` flag of the tenth jet slot when no training event has ten jets)
+    would otherwise be divided by a tiny width, and any later event where it
+    differs would give an input of order 1e6.
+    """
+    norm.fit(x, mask)
+    constant = norm.std < 1e-3
+    norm.std[constant] = 1.0
+
+
 def _mlp(n_in: int, width: int, n_out: int, depth: int) -> nn.Sequential:
     layers: list[nn.Module] = []
     for i in range(depth - 1):
@@ -401,7 +416,7 @@ class HighLevelDense(nn.Module):
 
     def fit_scaling(self, data: EventInputs) -> HighLevelDense:
         """Set the input scaling from training events; returns ``self``."""
-        self.norm.fit(data.high_level)
+        _fit_norm(self.norm, data.high_level)
         return self
 
     def forward(self, x: Tensor) -> Tensor:
@@ -433,7 +448,7 @@ class ObjectDense(nn.Module):
 
     def fit_scaling(self, data: EventInputs) -> ObjectDense:
         """Set the input scaling from training events; returns ``self``."""
-        self.norm.fit(data.objects.flatten(1))
+        _fit_norm(self.norm, data.objects.flatten(1))
         return self
 
     def forward(self, objects: Tensor, mask: Tensor) -> Tensor:
@@ -493,10 +508,10 @@ class PhiCircularCNN(nn.Module):
     def __init__(
         self,
         n_channels: int = len(IMAGE_CHANNELS),
-        n_eta: int = 10,
-        n_phi: int = 16,
-        channels: int = 16,
-        width: int = 32,
+        n_eta: int = N_ETA,
+        n_phi: int = N_PHI,
+        channels: int = 8,
+        width: int = 64,
     ) -> None:
         super().__init__()
         self.n_eta, self.n_phi = n_eta, n_phi
@@ -557,7 +572,7 @@ class DeepSets(nn.Module):
 
     def fit_scaling(self, data: EventInputs) -> DeepSets:
         """Set the input scaling from the real objects of training events."""
-        self.norm.fit(data.objects, data.mask)
+        _fit_norm(self.norm, data.objects, data.mask)
         return self
 
     def forward_all(
@@ -690,7 +705,7 @@ def object_inputs(data: EventInputs) -> tuple[Tensor, ...]:
 
 
 def image_inputs(data: EventInputs) -> tuple[Tensor, ...]:
-    """``(images,)`` of :func:`event_images` at its default size."""
+    """``(images,)`` of :func:`event_images` at its default size (``N_ETA, N_PHI``)."""
     return (event_images(data.objects, data.mask),)
 
 

@@ -352,3 +352,14 @@ def test_sample_efficiency_rejects_too_large_sizes() -> None:
     train = event_inputs(synthetic_events(20, seed=7))
     with pytest.raises(ValueError, match="exceeds"):
         sample_efficiency(specs(), train, train, train, [50], [0])
+
+
+def test_constant_training_features_are_not_blown_up(data: EventInputs) -> None:
+    # no training event fills the last jet slot: its features must stay unscaled
+    few = data.subset(torch.nonzero(~data.mask[:, 9]).squeeze(1))
+    model = ObjectDense(width=8).fit_scaling(few)
+    std = model.norm.std.view(12, len(OBJECT_FEATURES))
+    assert (std[9] == 1.0).all()
+    model.eval()
+    out = model(data.objects, data.mask)
+    assert torch.isfinite(out).all() and out.abs().max() < 100
