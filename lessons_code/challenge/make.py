@@ -19,7 +19,7 @@ Layout written under ``out``::
     private/make.json             sizes, seeds, timings, generator versions
 
 Time: the generation dominates. The practice set (2000 events, one process) took
-360 s of wall time and about 90 s of CPU time on a machine shared by many jobs; a
+415 s of wall time and about 95 s of CPU time on a machine shared by many jobs; a
 free core makes 20 to 40 selected tt-bar H events per second, plus a few seconds
 of Pythia initialisation per chunk. 5000 evaluation events take under 5 minutes
 on one free core and about a minute with ``workers=4``.
