@@ -24,6 +24,7 @@ from lessons_code.challenge.scoring import (
     Truth,
     read_truth,
     score_arrays,
+    write_leaderboards,
     write_truth,
 )
 
@@ -269,3 +270,26 @@ def test_module_entry_point_exit_codes(challenge: Path) -> None:
         for path in (good, bad, challenge / "absent.csv")
     ]  # fmt: skip
     assert codes == [0, 1, 2]
+
+
+def test_an_unforeseen_failure_does_not_stop_the_others(
+    challenge: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lessons_code.challenge import scoring
+
+    subs = challenge / "subs"
+    subs.mkdir()
+    (subs / "a.csv").write_text(HEADER + rows())
+    (subs / "b.csv").write_text(HEADER + rows())
+    original = scoring.score_submission
+
+    def flaky(path: Path, truth: Truth, max_bytes: int) -> scoring.Entry:
+        if path.name == "a.csv":
+            raise RuntimeError("unexpected")
+        return original(path, truth, max_bytes)
+
+    monkeypatch.setattr(scoring, "score_submission", flaky)
+    boards = write_leaderboards(challenge / "truth.csv", subs, challenge / "lb")
+    public = {r["team"]: r for r in boards["public"]}
+    assert public["b"]["rank"] == "1"
+    assert public["a"]["status"].startswith("invalid: could not be scored")

@@ -188,6 +188,19 @@ def score_submission(path: Path, truth: Truth, max_bytes: int = MAX_BYTES) -> En
     return Entry(team, submitted, scores)
 
 
+def _score_safely(path: Path, truth: Truth, max_bytes: int) -> Entry:
+    """:func:`score_submission`, with any unforeseen failure turned into an
+    invalid entry (logged with its traceback) so that one file never stops the
+    others from being scored."""
+    try:
+        return score_submission(path, truth, max_bytes)
+    except Exception as err:  # noqa: BLE001 - one bad file must not stop the rest
+        log.exception("could not score %s", path)
+        submitted = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+        reason = f"could not be scored ({type(err).__name__}); ask the instructors"
+        return Entry(path.name.split(".")[0] or path.name, submitted, None, reason)
+
+
 def board_rows(entries: list[Entry], subset: str) -> list[dict[str, str]]:
     """Rank the entries on one part: valid ones by score (ties: earlier first),
     then the invalid ones with their reason.
@@ -289,7 +302,7 @@ def write_leaderboards(
     files = sorted(
         p for p in submissions.iterdir() if p.is_file() and not p.name.startswith(".")
     )
-    entries = [score_submission(p, truth, max_bytes) for p in files]
+    entries = [_score_safely(p, truth, max_bytes) for p in files]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     boards = {s: board_rows(entries, s) for s in SUBSETS}
