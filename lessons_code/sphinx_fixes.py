@@ -7,6 +7,10 @@ from the extension registry (file name ``""``) and once from the builder (file n
 reports ``Identifier 'THEBE_JS_URL' has already been declared`` on every page. This
 extension drops repeated scripts from each page's context before it is rendered.
 
+It also gives the theme a default colour mode (template variable ``default_mode``):
+without one, the theme's script logs ``Got invalid theme mode`` as a console error
+for every first-time visitor.
+
 It is listed under ``sphinx.extra_extensions`` in ``_config.yml``.
 """
 
@@ -63,6 +67,22 @@ def dedupe_scripts(
     context["script_files"] = unique
 
 
+def default_colour_mode(app: Any, config: Any) -> None:
+    """Set the template variable ``default_mode`` to ``"auto"`` unless one is given.
+
+    Parameters
+    ----------
+    app
+        The Sphinx application (unused).
+    config
+        The Sphinx configuration; its ``html_context`` is edited in place.
+    """
+    context = dict(config.html_context or {})
+    if not context.get("default_mode"):
+        context["default_mode"] = "auto"
+        config.html_context = context
+
+
 def setup(app: Any) -> dict[str, Any]:
     """Register the extension with Sphinx.
 
@@ -76,5 +96,6 @@ def setup(app: Any) -> dict[str, Any]:
     dict
         Extension metadata: safe for parallel reading and writing.
     """
+    app.connect("config-inited", default_colour_mode)
     app.connect("html-page-context", dedupe_scripts)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
