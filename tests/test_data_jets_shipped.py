@@ -51,7 +51,10 @@ def test_prong_observables_separate_classes(boosted):
     tau21, tau32 = _numpy(boosted, "tau21"), _numpy(boosted, "tau32")
     assert np.mean(tau32[label == 1]) < np.mean(tau32[label == 0]) - 0.1
     assert np.mean(tau21[label == 2]) < np.mean(tau21[label == 0]) - 0.1
-    assert np.all((tau21 >= 0) & (tau21 <= 1.0 + 1e-3))
+    # With exclusive-kt axes tau_N can exceed tau_(N-1) when the N axes split one
+    # narrow core (see the boosted_jets docstring); this must stay rare.
+    assert np.all(tau21 >= 0) and np.all(tau32 >= 0)
+    assert np.mean(tau21 > 1) < 0.05 and np.mean(tau32 > 1) < 0.1
 
 
 def test_boosted_counts_match_the_issue(boosted):

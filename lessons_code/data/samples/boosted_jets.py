@@ -8,7 +8,10 @@ jets from 2 -> 2 QCD events; all three use a generator-level cut pT-hat > 450 Ge
 A top (W) jet is kept only when the b quark and both W-decay quarks (both quarks)
 of one decay lie within Delta R < 0.8 of the jet axis; QCD jets are the two
 leading jets of the event that fall in the window. N-subjettiness (arXiv:1011.2268)
-uses beta = 1 and exclusive-kt axes. At most :data:`MAX_CONSTITUENTS` constituents
+uses beta = 1 and exclusive-kt axes; these axes are not the ones that minimise
+tau_N, so for a very narrow jet, whose N axes split one hard core, tau_N can come
+out slightly larger than tau_(N-1), and tau21 or tau32 above 1 (a few per cent of
+QCD jets). At most :data:`MAX_CONSTITUENTS` constituents
 are stored per jet (the highest-pT ones); ``n_constituents`` counts all of them.
 """
 
