@@ -680,5 +680,6 @@ def bootstrap_rejection_ratio(
 def pooling_weights(model: TransformerTagger, inputs: TaggerInputs) -> np.ndarray:
     """Attention-pooling weights of each track, shape ``(n, N)``, zero on padding."""
     model.eval()
-    out = model.forward_all(inputs.tracks, inputs.mask, inputs.jet)
-    return out.pool_weights.numpy()
+    device = next(model.parameters()).device
+    tensors = (t.to(device) for t in (inputs.tracks, inputs.mask, inputs.jet))
+    return model.forward_all(*tensors).pool_weights.cpu().numpy()
