@@ -387,3 +387,21 @@ def test_manifest_tables(data_dir):
     assert describe.machine_table(data_dir).loc[NAME, "cpu"] == "test cpu"
     with pytest.raises(KeyError):
         describe.settings_table("flavour_tagging", data_dir)
+
+
+def test_files_are_written_in_baskets_that_read_back_whole(tmp_path, monkeypatch):
+    import uproot
+
+    monkeypatch.setattr(storage, "BASKET_ENTRIES", 120)
+    sample = get_sample(NAME)
+    arrays = fake_arrays(NAME, 500, seed=2)
+    path = tmp_path / "x.root"
+    storage.write_root(path, sample, arrays)
+    with uproot.open(path) as handle:
+        assert handle[storage.tree_name(sample)]["jet_pt"].num_baskets == 5
+    back = storage.read_root(path, sample, 100, 300)
+    expected = arrays.constituents.pt[100:300]
+    assert ak.all(ak.num(back.constituents) == ak.num(expected))
+    rel = np.abs(ak.to_numpy(ak.flatten(back.constituents.pt / expected)) - 1)
+    assert rel.max() <= 2.0 ** -(8 + 1) * 1.0001  # constituents keep 8 bits
+    assert ak.array_equal(back.label, arrays.label[100:300])
