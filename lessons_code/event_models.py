@@ -44,9 +44,9 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-from tqdm.auto import tqdm
 
 from lessons_code.metrics import auc
+from lessons_code.progress import progress_bar
 from lessons_code.taggers import Standardise
 from lessons_code.training import LossFunction, TrainResult, fit, predict
 
@@ -822,7 +822,7 @@ def sample_efficiency(
         raise ValueError(msg)
     rows = []
     total = len(specs) * len(sizes) * len(seeds)
-    bar = tqdm(total=total, desc="trainings", leave=False, mininterval=1.0)
+    bar = progress_bar(total=total, desc="trainings", leave=False, mininterval=1.0)
     for seed in seeds:
         generator = torch.Generator().manual_seed(seed)
         order = torch.randperm(len(train), generator=generator)

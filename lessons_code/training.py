@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 from torch import Tensor, nn
-from tqdm.auto import tqdm
+
+from lessons_code.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +250,7 @@ def fit(
     result = TrainResult(n_parameters=count_parameters(model))
     best_loss, best_state, since_best = float("inf"), None, 0
     start = time.perf_counter()
-    bar = tqdm(range(epochs), desc=desc, disable=not progress, leave=False)
+    bar = progress_bar(range(epochs), desc=desc, enabled=progress, leave=False)
     for epoch in bar:
         model.train()
         total, n_seen = 0.0, 0

@@ -37,7 +37,6 @@ from pathlib import Path
 
 import awkward as ak
 import numpy as np
-from tqdm.auto import tqdm
 
 from lessons_code.challenge.features import (
     FEATURE_COLUMNS,
@@ -54,6 +53,7 @@ from lessons_code.data.generate import ChunkTask, chunk_seed, run_chunk
 from lessons_code.data.loading import DATA_DIR
 from lessons_code.data.pythia_setup import generator_versions, require_generator
 from lessons_code.data.samples import get_sample
+from lessons_code.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -125,8 +125,10 @@ def generate_tth(tasks: list[ChunkTask], workers: int = 1) -> ak.Array:
         depend on ``workers``.
     """
     require_generator()
-    bar = tqdm(total=sum(t.n_keep for t in tasks), unit="event", desc="tt-bar H",
-               mininterval=2.0, leave=False)  # fmt: skip
+    total = sum(t.n_keep for t in tasks)
+    bar = progress_bar(
+        total=total, unit="event", desc="tt-bar H", mininterval=2.0, leave=False
+    )
     results = {}
     if workers <= 1:
         for task in tasks:

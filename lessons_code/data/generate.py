@@ -26,7 +26,6 @@ from pathlib import Path
 
 import awkward as ak
 import numpy as np
-from tqdm.auto import tqdm
 
 from lessons_code.data import storage
 from lessons_code.data.pythia_setup import (
@@ -36,6 +35,7 @@ from lessons_code.data.pythia_setup import (
     require_generator,
 )
 from lessons_code.data.samples import ChunkResult, Sample, get_sample
+from lessons_code.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -215,7 +215,9 @@ def _run_tasks(
     tasks: list[ChunkTask], workers: int, scheduler: str | None, progress: bool
 ) -> Iterator[tuple[ChunkTask, ChunkResult]]:
     total = sum(t.n_keep for t in tasks)
-    bar = tqdm(total=total, unit="entry", disable=not progress, desc=tasks[0].sample)
+    bar = progress_bar(
+        total=total, unit="entry", enabled=progress, desc=tasks[0].sample
+    )
     try:
         if scheduler is not None:
             from distributed import Client
