@@ -40,7 +40,7 @@ with pT > 20 GeV and |eta| < 2.4 (soft b-jets are the signal's signature). Its
 fields are NaN only when an event has no such jet, which the preselection (a jet
 above 100 GeV) excludes, so the shipped file has no NaN.
 
-Size: the shipped file holds 1,000 events (300 W+jets, 300 tt-bar, 200 of each
+Size: the shipped file holds 2,000 events (600 W+jets, 600 tt-bar, 400 of each
 signal), what two shared CPU cores generated in the time available. The size the
 exercises are designed for, at least 30,000 signal and 60,000 background events,
 comes from the same code with
@@ -400,5 +400,5 @@ SAMPLE = Sample(
     chunk=chunk,
     chunk_size=500,
     fast_entries=1000,
-    default_entries=1000,
+    default_entries=2000,
 )
