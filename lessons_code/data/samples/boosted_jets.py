@@ -13,6 +13,15 @@ tau_N, so for a very narrow jet, whose N axes split one hard core, tau_N can com
 out slightly larger than tau_(N-1), and tau21 or tau32 above 1 (a few per cent of
 QCD jets). At most :data:`MAX_CONSTITUENTS` constituents
 are stored per jet (the highest-pT ones); ``n_constituents`` counts all of them.
+
+Weights: Pythia's cross section already includes the branching fractions of the
+forced W decays (at 13.6 TeV, tt-bar gives 568 pb with all W decays open and 259 pb
+with both W bosons forced to quarks: a ratio 0.456, BR(W -> hadrons) squared), so
+no branching fraction is multiplied in here. The shipped ``boosted_jets.root`` was
+written before this was corrected: its ``weight_pb`` of top and W jets is low by
+BR(W -> hadrons)**2 = 0.454 (its manifest records that factor as
+``branching_fraction``); divide by it for absolute rates. No exercise uses the
+absolute boosted-jet rates.
 """
 
 from __future__ import annotations
@@ -291,7 +300,6 @@ SAMPLE = Sample(
             "tt-bar, pT-hat > 450 GeV, both W -> quarks; jets with a whole top decay.",
             ("Top:gg2ttbar = on", "Top:qqbar2ttbar = on", _PTHAT, *_W_TO_QUARKS),
             share=0.25,
-            branching_fraction=BR_W_HADRONS**2,
             options={"label": 1},
         ),
         Process(
@@ -299,7 +307,6 @@ SAMPLE = Sample(
             "WW, pT-hat > 450 GeV, both W -> quarks; jets containing a whole W decay.",
             ("WeakDoubleBoson:ffbar2WW = on", _PTHAT, *_W_TO_QUARKS),
             share=0.25,
-            branching_fraction=BR_W_HADRONS**2,
             options={"label": 2},
         ),
     ),
