@@ -24,7 +24,7 @@ Delta R < 0.4. Labels: 0 unmatched, 1 b from the Higgs, 2 b from the hadronic to
 ``higgs_y`` are those of the Higgs boson that decays (after initial-state
 radiation recoil), NaN for tt-bar.
 
-Size: the shipped file holds 5,000 events (2,500 per process), what two shared
+Size: the shipped file holds 20,000 events (10,000 per process), what two shared
 CPU cores generated in the time available. The size the exercises and the data
 challenge are designed for, 40,000 events per process, comes from the same code
 with ``python -m lessons_code.data generate tth --events 80000 --seed 1
@@ -342,5 +342,5 @@ SAMPLE = Sample(
     chunk=chunk,
     chunk_size=1000,
     fast_entries=2000,
-    default_entries=5_000,
+    default_entries=20_000,
 )
