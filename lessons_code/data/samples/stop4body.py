@@ -40,8 +40,8 @@ with pT > 20 GeV and |eta| < 2.4 (soft b-jets are the signal's signature). Its
 fields are NaN only when an event has no such jet, which the preselection (a jet
 above 100 GeV) excludes, so the shipped file has no NaN.
 
-Size: the shipped file holds 2,000 events (600 W+jets, 600 tt-bar, 400 of each
-signal), what two shared CPU cores generated in the time available. The size the
+Size: the shipped file holds 12,000 events (3,600 W+jets, 3,600 tt-bar, 2,400 of
+each signal), what two shared CPU cores generated in the time available. The size the
 exercises are designed for, at least 30,000 signal and 60,000 background events,
 comes from the same code with
 ``python -m lessons_code.data generate stop4body --events 90000 --seed 1
@@ -400,5 +400,5 @@ SAMPLE = Sample(
     chunk=chunk,
     chunk_size=500,
     fast_entries=1000,
-    default_entries=2000,
+    default_entries=12_000,
 )
