@@ -224,3 +224,19 @@ def test_citation_matches_package_and_repository() -> None:
     url, _ = repository()
     assert cff["repository-code"].rstrip("/") == url.rstrip("/")
     assert cff["title"] and cff["authors"]
+
+
+def test_page_titles_hold_no_math() -> None:
+    # Titles appear in the navigation of every page, also of pages that load no
+    # MathJax, where a formula would stay raw TeX.
+    titled = []
+    for path in book_pages():
+        if path.suffix == ".ipynb":
+            cells = read_notebook(path).cells
+            text = "\n".join(c.source for c in cells if c.cell_type == "markdown")
+        else:
+            text = path.read_text(encoding="utf-8")
+        titles = [line for line in text.splitlines() if line.startswith("# ")]
+        if titles and "$" in titles[0]:
+            titled.append(page_id(path))
+    assert not titled, f"write these page titles without math: {titled}"
