@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import awkward as ak
 import numpy as np
@@ -53,19 +54,19 @@ class Particles:
     z_mm: np.ndarray
     charge: np.ndarray
 
-    @property
+    @cached_property
     def pt(self) -> np.ndarray:
-        """Transverse momentum [GeV]."""
+        """Transverse momentum [GeV], computed once."""
         return np.hypot(self.px, self.py)
 
-    @property
+    @cached_property
     def eta(self) -> np.ndarray:
-        """Pseudorapidity (+-20 along the beam)."""
+        """Pseudorapidity (+-20 along the beam), computed once."""
         return np.arcsinh(np.clip(self.pz / np.maximum(self.pt, 1e-9), -1e8, 1e8))
 
-    @property
+    @cached_property
     def phi(self) -> np.ndarray:
-        """Azimuth [rad]."""
+        """Azimuth [rad], computed once."""
         return np.arctan2(self.py, self.px)
 
 
@@ -73,17 +74,23 @@ _CHARGE_CACHE: dict[int, float] = {}
 
 
 def _charges(pythia: object, pid: np.ndarray) -> np.ndarray:
-    unique, inverse = np.unique(pid, return_inverse=True)
-    table = np.empty(len(unique))
-    for i, code in enumerate(unique.tolist()):
-        if code not in _CHARGE_CACHE:
+    """Electric charge [e] of every particle, looked up once per PDG code."""
+    known = np.fromiter(sorted(_CHARGE_CACHE), dtype=np.int64, count=len(_CHARGE_CACHE))
+    pos = np.minimum(np.searchsorted(known, pid), max(len(known) - 1, 0))
+    missing = np.ones(len(pid), dtype=bool) if len(known) == 0 else known[pos] != pid
+    if missing.any():
+        for code in np.unique(pid[missing]).tolist():
             _CHARGE_CACHE[code] = float(pythia.particleData.charge(code))
-        table[i] = _CHARGE_CACHE[code]
-    return table[inverse]
+        return _charges(pythia, pid)
+    values = np.array([_CHARGE_CACHE[code] for code in known.tolist()])
+    return values[pos]
 
 
 def _flat(array: ak.Array, dtype: type = np.float64) -> np.ndarray:
-    return ak.to_numpy(ak.flatten(array)).astype(dtype)
+    flat = ak.flatten(array)
+    if isinstance(flat.type.content, ak.types.OptionType):
+        flat = ak.fill_none(flat, 0.0)
+    return np.asarray(ak.to_numpy(flat), dtype=dtype)
 
 
 def particle_table(batch: ak.Array, pythia: object) -> Particles:
@@ -124,11 +131,40 @@ def particle_table(batch: ak.Array, pythia: object) -> Particles:
         e=_flat(prt.p.e),
         mass=_flat(prt.m),
         tau_mm=_flat(prt.tau),
-        x_mm=_flat(ak.fill_none(vertex.px, 0.0)),
-        y_mm=_flat(ak.fill_none(vertex.py, 0.0)),
-        z_mm=_flat(ak.fill_none(vertex.pz, 0.0)),
+        x_mm=_flat(vertex.px),
+        y_mm=_flat(vertex.py),
+        z_mm=_flat(vertex.pz),
         charge=_charges(pythia, pid),
     )
+
+
+def pairs_in_event(
+    event_a: np.ndarray, event_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """All (a, b) index pairs of two event-sorted collections in the same event.
+
+    Parameters
+    ----------
+    event_a, event_b
+        Event index of each object, 1-d, ``event_b`` non-decreasing.
+
+    Returns
+    -------
+    index_a, index_b
+        Positions in ``a`` and ``b`` of every pair, 1-d, same length.
+
+    Examples
+    --------
+    >>> a, b = pairs_in_event(np.array([0, 1]), np.array([0, 0, 1]))
+    >>> a.tolist(), b.tolist()
+    ([0, 0, 1], [0, 1, 2])
+    """
+    first = np.searchsorted(event_b, event_a, side="left")
+    counts = np.searchsorted(event_b, event_a, side="right") - first
+    index_a = np.repeat(np.arange(len(event_a)), counts)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    index_b = np.arange(counts.sum()) - starts + np.repeat(first, counts)
+    return index_a, index_b
 
 
 def has_ancestor(flag: np.ndarray, mother1: np.ndarray) -> np.ndarray:

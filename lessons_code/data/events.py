@@ -25,12 +25,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from dataclasses import fields as dataclass_fields
 
 import awkward as ak
 import numpy as np
 
 from lessons_code.data import detector
-from lessons_code.data.chunks import Particles, generate_entries
+from lessons_code.data.chunks import Particles, generate_entries, pairs_in_event
 from lessons_code.data.jets import delta_phi
 from lessons_code.data.pythia_setup import MAX_SEED, make_pythia, require_generator
 from lessons_code.data.samples import ChunkResult, Process
@@ -103,35 +104,6 @@ class Reconstructed:
     jets: Jets
     met: np.ndarray
     met_phi: np.ndarray
-
-
-def pairs_in_event(
-    event_a: np.ndarray, event_b: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """All (a, b) index pairs of two event-sorted collections in the same event.
-
-    Parameters
-    ----------
-    event_a, event_b
-        Event index of each object, 1-d, ``event_b`` non-decreasing.
-
-    Returns
-    -------
-    index_a, index_b
-        Positions in ``a`` and ``b`` of every pair, 1-d, same length.
-
-    Examples
-    --------
-    >>> a, b = pairs_in_event(np.array([0, 1]), np.array([0, 0, 1]))
-    >>> a.tolist(), b.tolist()
-    ([0, 0, 1], [0, 1, 2])
-    """
-    first = np.searchsorted(event_b, event_a, side="left")
-    counts = np.searchsorted(event_b, event_a, side="right") - first
-    index_a = np.repeat(np.arange(len(event_a)), counts)
-    starts = np.repeat(np.cumsum(counts) - counts, counts)
-    index_b = np.arange(counts.sum()) - starts + np.repeat(first, counts)
-    return index_a, index_b
 
 
 def delta_r(
@@ -262,9 +234,9 @@ def subset_events(table: Particles, events: np.ndarray) -> Particles:
     )
     shift = offsets[new_event] - table.offsets[events][new_event]
     columns = {
-        k: v[rows]
-        for k, v in table.__dict__.items()
-        if k not in ("event", "offsets") and isinstance(v, np.ndarray)
+        f.name: getattr(table, f.name)[rows]
+        for f in dataclass_fields(table)
+        if f.name not in ("event", "offsets")
     }
     columns["mother1"] = columns["mother1"] + shift
     columns["daughter1"] = columns["daughter1"] + shift
@@ -305,7 +277,10 @@ def reconstruct(
     base_rows, base_pt = final[visible], pt_s[visible]
     leptons, lep_pt = _leptons(table, final, base_rows, base_pt, rng)
     # Selected leptons carry their own resolution and stay out of the jets.
-    vis_rows = np.union1d(base_rows, leptons.row)
+    is_visible = np.zeros(len(table.pid), dtype=bool)
+    is_visible[base_rows] = True
+    is_visible[leptons.row] = True
+    vis_rows = np.flatnonzero(is_visible)
     scale = np.ones(len(vis_rows))
     scale[np.searchsorted(vis_rows, base_rows)] = base_pt / np.maximum(
         table.pt[base_rows], 1e-12
@@ -313,7 +288,9 @@ def reconstruct(
     scale[np.searchsorted(vis_rows, leptons.row)] = lep_pt / np.maximum(
         table.pt[leptons.row], 1e-12
     )
-    is_lep = np.isin(vis_rows, leptons.row)
+    is_lepton = np.zeros(len(table.pid), dtype=bool)
+    is_lepton[leptons.row] = True
+    is_lep = is_lepton[vis_rows]
     met, met_phi = detector.missing_pt(
         table.px[vis_rows] * scale,
         table.py[vis_rows] * scale,

@@ -35,6 +35,7 @@ from lessons_code.data.chunks import (
     generate_entries,
     hadron_flavour,
     has_ancestor,
+    pairs_in_event,
     particle_table,
 )
 from lessons_code.data.jets import delta_phi
@@ -80,21 +81,22 @@ def _jet_labels(
     for flavour, name in ((4, "c"), (5, "b")):
         rows = _weak_hadrons(table, flavour)
         rows = rows[table.pt[rows] > HADRON_PT_MIN_GEV]
-        if len(rows) == 0:
-            continue
-        same = jet_event[:, None] == table.event[rows][None, :]
+        ij, ih = pairs_in_event(jet_event, table.event[rows])
         dr = np.hypot(
-            jet_eta[:, None] - table.eta[rows][None, :],
-            delta_phi(jet_phi[:, None], table.phi[rows][None, :]),
+            jet_eta[ij] - table.eta[rows[ih]],
+            delta_phi(jet_phi[ij], table.phi[rows[ih]]),
         )
-        close = same & (dr < HADRON_DR_MAX)
-        hit = close.any(axis=1)
-        nearest = np.argmin(np.where(close, dr, np.inf), axis=1)
-        hadron = rows[nearest]
-        p = np.sqrt(table.px**2 + table.py**2 + table.pz**2)[hadron]
-        length = table.tau_mm[hadron] * p / table.mass[hadron]
+        close = dr < HADRON_DR_MAX
+        ij, ih, dr = ij[close], ih[close], dr[close]
+        if len(ij) == 0:
+            continue
+        # Per jet, the nearest hadron (the first one on ties).
+        order = np.lexsort((ih, dr, ij))
+        first = np.flatnonzero(np.diff(ij[order], prepend=-1) != 0)
+        hit, hadron = ij[order][first], rows[ih[order][first]]
+        p = np.hypot(table.pt[hadron], table.pz[hadron])
         label[hit] = LABELS[name]
-        decay_length[hit] = length[hit]
+        decay_length[hit] = table.tau_mm[hadron] * p / table.mass[hadron]
     return label, decay_length
 
 
