@@ -20,6 +20,7 @@ from functools import cached_property
 import awkward as ak
 import numpy as np
 
+from lessons_code.data import detector
 from lessons_code.data.samples import ChunkResult
 
 log = logging.getLogger(__name__)
@@ -165,6 +166,114 @@ def pairs_in_event(
     starts = np.repeat(np.cumsum(counts) - counts, counts)
     index_b = np.arange(counts.sum()) - starts + np.repeat(first, counts)
     return index_a, index_b
+
+
+def momenta_per_event(
+    table: Particles, rows: np.ndarray, scale: np.ndarray
+) -> ak.Array:
+    """Four-momenta of some particles, scaled, grouped by event.
+
+    Parameters
+    ----------
+    table
+        Particle table of a batch.
+    rows
+        Increasing rows of the particles to keep, 1-d.
+    scale
+        Factor per row applied to all four components (the detector response),
+        same length as ``rows``.
+
+    Returns
+    -------
+    awkward.Array
+        One list per event of the batch (empty where no row belongs to it) of
+        records ``px, py, pz, E`` [GeV], the input FastJet expects.
+
+    Examples
+    --------
+    >>> # parts = momenta_per_event(table, rows, np.ones(len(rows)))
+    """
+    counts = np.bincount(table.event[rows], minlength=len(table.offsets) - 1)
+    return ak.unflatten(
+        ak.zip(
+            {
+                "px": table.px[rows] * scale,
+                "py": table.py[rows] * scale,
+                "pz": table.pz[rows] * scale,
+                "E": table.e[rows] * scale,
+            }
+        ),
+        counts,
+    )
+
+
+def visible_momenta(table: Particles, rng: np.random.Generator) -> tuple:
+    """Final-state particles through the detector model, grouped by event.
+
+    Parameters
+    ----------
+    table
+        Particle table of a batch.
+    rng
+        Random generator of the detector model.
+
+    Returns
+    -------
+    parts : awkward.Array
+        Smeared four-momenta of the visible particles per event
+        (:func:`momenta_per_event`).
+    rows : numpy.ndarray
+        Rows of those particles.
+    final, pt, tracked : numpy.ndarray
+        Rows of all final-state particles, their smeared pT [GeV] and whether
+        the tracker measures them (:func:`~lessons_code.data.detector.smear_particles`).
+
+    Examples
+    --------
+    >>> # parts, rows, final, pt, tracked = visible_momenta(table, rng)
+    """
+    final = np.flatnonzero(table.status > 0)
+    pt, visible, tracked = detector.smear_particles(
+        table.pt[final], table.eta[final], table.pid[final], table.charge[final], rng
+    )
+    rows = final[visible]
+    scale = pt[visible] / np.maximum(table.pt[rows], 1e-12)
+    return momenta_per_event(table, rows, scale), rows, final, pt, tracked
+
+
+def antikt_jets(
+    parts: ak.Array, radius: float, min_pt_gev: float, fastjet: object
+) -> tuple[np.ndarray, ...]:
+    """Inclusive anti-kt jets (arXiv:0802.1189) of every event of a batch.
+
+    Parameters
+    ----------
+    parts
+        Four-momenta per event (:func:`momenta_per_event`).
+    radius
+        Jet radius R.
+    min_pt_gev
+        Smallest jet pT kept [GeV].
+    fastjet
+        The imported ``fastjet`` module.
+
+    Returns
+    -------
+    event, px, py, pz, e : numpy.ndarray
+        Event index and four-momentum [GeV] of every jet, float64, event by
+        event in FastJet's order.
+
+    Examples
+    --------
+    >>> # event, px, py, pz, e = antikt_jets(parts, 0.4, 20.0, fastjet)
+    """
+    sequence = fastjet.ClusterSequence(
+        parts, fastjet.JetDefinition(fastjet.antikt_algorithm, radius)
+    )
+    jets = sequence.inclusive_jets(min_pt=min_pt_gev)
+    event = np.repeat(np.arange(len(parts)), ak.to_numpy(ak.num(jets)))
+    cols = [ak.to_numpy(ak.flatten(getattr(jets, c))) for c in ("px", "py", "pz", "E")]
+    return (event, *(np.asarray(c, dtype=np.float64) for c in cols))
 
 
 def has_ancestor(flag: np.ndarray, mother1: np.ndarray) -> np.ndarray:

@@ -31,7 +31,13 @@ import awkward as ak
 import numpy as np
 
 from lessons_code.data import detector
-from lessons_code.data.chunks import Particles, generate_entries, pairs_in_event
+from lessons_code.data.chunks import (
+    Particles,
+    antikt_jets,
+    generate_entries,
+    momenta_per_event,
+    pairs_in_event,
+)
 from lessons_code.data.jets import delta_phi
 from lessons_code.data.pythia_setup import MAX_SEED, make_pythia, require_generator
 from lessons_code.data.samples import ChunkResult, Process
@@ -180,32 +186,6 @@ def _leptons(
     return leptons, pt[good][order]
 
 
-def _cluster(
-    table: Particles, rows: np.ndarray, scale: np.ndarray, fastjet: object
-) -> tuple[np.ndarray, ...]:
-    """Anti-kt jets of the given rows with momenta scaled by ``scale``."""
-    n_events = len(table.offsets) - 1
-    counts = np.bincount(table.event[rows], minlength=n_events)
-    parts = ak.unflatten(
-        ak.zip(
-            {
-                "px": table.px[rows] * scale,
-                "py": table.py[rows] * scale,
-                "pz": table.pz[rows] * scale,
-                "E": table.e[rows] * scale,
-            }
-        ),
-        counts,
-    )
-    sequence = fastjet.ClusterSequence(
-        parts, fastjet.JetDefinition(fastjet.antikt_algorithm, RADIUS)
-    )
-    jets = sequence.inclusive_jets(min_pt=JET_PT_MIN_GEV)
-    event = np.repeat(np.arange(n_events), ak.to_numpy(ak.num(jets)))
-    cols = [ak.to_numpy(ak.flatten(getattr(jets, c))) for c in ("px", "py", "pz", "E")]
-    return (event, *(np.asarray(c, dtype=np.float64) for c in cols))
-
-
 def subset_events(table: Particles, events: np.ndarray) -> Particles:
     """Particle table restricted to some events, renumbered 0..len(events)-1.
 
@@ -298,7 +278,8 @@ def reconstruct(
         n_events,
     )
     jet_rows = vis_rows[~is_lep]
-    event, px, py, pz, e = _cluster(table, jet_rows, scale[~is_lep], fastjet)
+    parts = momenta_per_event(table, jet_rows, scale[~is_lep])
+    event, px, py, pz, e = antikt_jets(parts, RADIUS, JET_PT_MIN_GEV, fastjet)
     pt = np.hypot(px, py)
     eta = np.arcsinh(pz / np.maximum(pt, 1e-12))
     keep = np.abs(eta) < JET_ETA_MAX

@@ -32,8 +32,12 @@ import warnings
 import awkward as ak
 import numpy as np
 
-from lessons_code.data import detector
-from lessons_code.data.chunks import Particles, generate_entries, particle_table
+from lessons_code.data.chunks import (
+    Particles,
+    generate_entries,
+    particle_table,
+    visible_momenta,
+)
 from lessons_code.data.jets import delta_phi, nsubjettiness
 from lessons_code.data.pythia_setup import make_pythia, require_generator
 from lessons_code.data.samples import ChunkResult, Field, Process, Sample
@@ -56,31 +60,6 @@ BR_W_HADRONS = 0.6741
 LABELS = {"qcd": 0, "top": 1, "w": 2}
 
 _W_TO_QUARKS = ("24:onMode = off", "24:onIfAny = 1 2 3 4 5")
-
-
-def _reconstruct(
-    table: Particles, rng: np.random.Generator
-) -> tuple[ak.Array, np.ndarray]:
-    """Smeared visible final-state particles per event, and their global rows."""
-    final = np.flatnonzero(table.status > 0)
-    pt, visible, _ = detector.smear_particles(
-        table.pt[final], table.eta[final], table.pid[final], table.charge[final], rng
-    )
-    rows = final[visible]
-    scale = pt[visible] / np.maximum(table.pt[rows], 1e-12)
-    counts = np.bincount(table.event[rows], minlength=len(table.offsets) - 1)
-    parts = ak.unflatten(
-        ak.zip(
-            {
-                "px": table.px[rows] * scale,
-                "py": table.py[rows] * scale,
-                "pz": table.pz[rows] * scale,
-                "E": table.e[rows] * scale,
-            }
-        ),
-        counts,
-    )
-    return parts, rows
 
 
 def _truth(table: Particles, label: int) -> ak.Array:
@@ -162,7 +141,7 @@ def _process_batch(
 ) -> tuple[dict, np.ndarray]:
     _, fastjet = require_generator()
     table = particle_table(batch, pythia)
-    parts, _ = _reconstruct(table, rng)
+    parts = visible_momenta(table, rng)[0]
     sequence = fastjet.ClusterSequence(
         parts, fastjet.JetDefinition(fastjet.antikt_algorithm, RADIUS)
     )

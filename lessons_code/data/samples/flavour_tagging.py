@@ -32,11 +32,13 @@ import numpy as np
 from lessons_code.data import detector
 from lessons_code.data.chunks import (
     Particles,
+    antikt_jets,
     generate_entries,
     hadron_flavour,
     has_ancestor,
     pairs_in_event,
     particle_table,
+    visible_momenta,
 )
 from lessons_code.data.jets import delta_phi
 from lessons_code.data.pythia_setup import make_pythia, require_generator
@@ -112,31 +114,8 @@ def _track_origin(table: Particles) -> np.ndarray:
 
 
 def _jets(table: Particles, rng: np.random.Generator, fastjet: object) -> tuple:
-    final = np.flatnonzero(table.status > 0)
-    pt, visible, tracked = detector.smear_particles(
-        table.pt[final], table.eta[final], table.pid[final], table.charge[final], rng
-    )
-    rows = final[visible]
-    scale = pt[visible] / np.maximum(table.pt[rows], 1e-12)
-    counts = np.bincount(table.event[rows], minlength=len(table.offsets) - 1)
-    parts = ak.unflatten(
-        ak.zip(
-            {
-                "px": table.px[rows] * scale,
-                "py": table.py[rows] * scale,
-                "pz": table.pz[rows] * scale,
-                "E": table.e[rows] * scale,
-            }
-        ),
-        counts,
-    )
-    sequence = fastjet.ClusterSequence(
-        parts, fastjet.JetDefinition(fastjet.antikt_algorithm, RADIUS)
-    )
-    jets = sequence.inclusive_jets(min_pt=JET_PT_MIN_GEV)
-    event = np.repeat(np.arange(len(jets)), ak.to_numpy(ak.num(jets)))
-    px, py = ak.to_numpy(ak.flatten(jets.px)), ak.to_numpy(ak.flatten(jets.py))
-    pz, e = ak.to_numpy(ak.flatten(jets.pz)), ak.to_numpy(ak.flatten(jets.E))
+    parts, _, final, pt, tracked = visible_momenta(table, rng)
+    event, px, py, pz, e = antikt_jets(parts, RADIUS, JET_PT_MIN_GEV, fastjet)
     jet_pt = np.hypot(px, py)
     jet_eta = np.arcsinh(pz / jet_pt)
     jet_phi = np.arctan2(py, px)
