@@ -125,6 +125,86 @@ def test_subset_events_renumbers_events_and_mothers():
     assert small.pid[small.mother1].tolist() == [100, 100, 101, 105, 105, 106, 107]
 
 
+def test_momenta_per_event_scales_and_keeps_empty_events():
+    from lessons_code.data.chunks import momenta_per_event
+
+    table = _toy_table()
+    parts = momenta_per_event(table, np.array([0, 2, 5]), np.array([1.0, 2.0, 3.0]))
+    assert ak.num(parts).tolist() == [2, 0, 1]
+    assert parts.px.tolist() == [[0.0, 4.0], [], [15.0]]
+    assert parts.E.tolist() == parts.pz.tolist()
+
+
+def _hadron_table(rng: np.random.Generator, n_events: int) -> Particles:
+    """Events of a gluon followed by weakly decaying b and c hadrons."""
+    pids, event, mother = [], [], []
+    for ev in range(n_events):
+        first = len(pids)
+        pids.append(21)
+        event.append(ev)
+        mother.append(first)
+        for _ in range(rng.integers(0, 5)):
+            pids.append(int(rng.choice([521, 511, 421, 411, 211])))
+            event.append(ev)
+            mother.append(first)
+    n = len(pids)
+    event = np.array(event)
+    offsets = np.searchsorted(event, np.arange(n_events + 1))
+    pt = rng.uniform(2.0, 60.0, n)
+    phi = rng.uniform(-0.6, 0.6, n)
+    eta = rng.uniform(-0.6, 0.6, n)
+    return Particles(
+        event=event, offsets=offsets, pid=np.array(pids), status=np.ones(n, int),
+        mother1=np.array(mother), daughter1=np.array(mother),
+        px=pt * np.cos(phi), py=pt * np.sin(phi), pz=pt * np.sinh(eta),
+        e=pt * np.cosh(eta) + 5.0, mass=np.full(n, 5.0),
+        tau_mm=rng.uniform(0.1, 0.5, n), x_mm=np.zeros(n), y_mm=np.zeros(n),
+        z_mm=np.zeros(n), charge=np.zeros(n),
+    )  # fmt: skip
+
+
+def test_jet_labels_match_a_brute_force_nearest_hadron_search():
+    from lessons_code.data.samples import flavour_tagging as ft
+
+    rng = np.random.default_rng(4)
+    table = _hadron_table(rng, 40)
+    jet_event = np.sort(rng.integers(0, 40, 120))
+    jet_eta, jet_phi = rng.uniform(-0.6, 0.6, 120), rng.uniform(-0.6, 0.6, 120)
+    label, length = ft._jet_labels(table, jet_event, jet_eta, jet_phi)
+    flavour = np.array([5 if abs(p) in (521, 511) else 4 if abs(p) in (421, 411)
+                        else 0 for p in table.pid])  # fmt: skip
+    for j in range(120):
+        expected, expected_length = 0, 0.0
+        for f, name in ((4, "c"), (5, "b")):
+            best, best_dr = None, ft.HADRON_DR_MAX
+            for h in np.flatnonzero((table.event == jet_event[j]) & (flavour == f)):
+                dr = float(events.delta_r(jet_eta[j], jet_phi[j], table.eta[h],
+                                          table.phi[h]))  # fmt: skip
+                if table.pt[h] > ft.HADRON_PT_MIN_GEV and dr < best_dr:
+                    best, best_dr = h, dr
+            if best is not None:
+                p = np.sqrt(table.px[best] ** 2 + table.py[best] ** 2
+                            + table.pz[best] ** 2)  # fmt: skip
+                expected = ft.LABELS[name]
+                expected_length = table.tau_mm[best] * p / table.mass[best]
+        assert label[j] == expected
+        assert length[j] == pytest.approx(expected_length)
+    assert {0, ft.LABELS["b"], ft.LABELS["c"]} <= set(label.tolist())
+
+
+@needs_generator
+def test_particle_charges_come_from_the_particle_data():
+    from lessons_code.data.chunks import _charges
+    from lessons_code.data.pythia_setup import make_pythia
+
+    pythia = make_pythia(["SoftQCD:elastic = on"], seed=3)
+    pid = np.array([11, -11, 2212, 211, -211, 22, 2, -1, 1000022, 521, 11, -13])
+    charges = _charges(pythia, pid)
+    expected = [pythia.particleData.charge(int(c)) for c in pid]
+    assert charges.tolist() == pytest.approx(expected)
+    assert charges[:2].tolist() == [-1.0, 1.0]
+
+
 def _result(sigma: float, n_gen: int, n_keep: int, tag: int) -> ChunkResult:
     return ChunkResult(
         arrays={"x": np.full(n_keep, tag)},
@@ -235,6 +315,11 @@ def test_tth_has_more_btags_than_ttbar_and_a_higgs_peak():
     assert len(m) > 100
     assert 90 < np.median(m) < 130
     assert np.all(np.isnan(ak.to_numpy(data.higgs_pt)[process == 0]))
+
+
+def test_shipped_tth_has_the_design_size():
+    tth = ak.to_numpy(_shipped("tth").process)
+    assert np.bincount(tth).min() >= 40_000
 
 
 @pytest.mark.parametrize("name", ["stop4body", "tth"])
