@@ -317,6 +317,12 @@ def test_tth_has_more_btags_than_ttbar_and_a_higgs_peak():
     assert np.all(np.isnan(ak.to_numpy(data.higgs_pt)[process == 0]))
 
 
+def test_shipped_stop4body_has_the_design_size():
+    stop = ak.to_numpy(_shipped("stop4body").process)
+    assert (stop >= 2).sum() >= 30_000  # the two stop signals
+    assert (stop < 2).sum() >= 60_000  # W+jets and tt-bar
+
+
 def test_shipped_tth_has_the_design_size():
     tth = ak.to_numpy(_shipped("tth").process)
     assert np.bincount(tth).min() >= 40_000
