@@ -125,6 +125,16 @@ def test_subset_events_renumbers_events_and_mothers():
     assert small.pid[small.mother1].tolist() == [100, 100, 101, 105, 105, 106, 107]
 
 
+def test_first_by_picks_the_smallest_key_earliest_on_ties():
+    from lessons_code.data.chunks import first_by
+
+    group = np.array([2, 0, 2, 0, 2])
+    key = np.array([1.0, 4.0, 1.0, 3.0, 0.5])
+    assert first_by(group, key, 4).tolist() == [3, -1, 4, -1]
+    assert first_by(group, np.zeros(5), 3).tolist() == [1, -1, 0]
+    assert first_by(group[:0], key[:0], 2).tolist() == [-1, -1]
+
+
 def test_momenta_per_event_scales_and_keeps_empty_events():
     from lessons_code.data.chunks import momenta_per_event
 

@@ -168,6 +168,84 @@ def pairs_in_event(
     return index_a, index_b
 
 
+def count_per_event(event: np.ndarray, n_events: int) -> np.ndarray:
+    """Number of objects per event.
+
+    Parameters
+    ----------
+    event
+        Event index per object, 1-d.
+    n_events
+        Number of events.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 counts, shape (n_events,).
+
+    Examples
+    --------
+    >>> count_per_event(np.array([0, 0, 2]), 3).tolist()
+    [2, 0, 1]
+    """
+    return np.bincount(event, minlength=n_events)
+
+
+def first_per_event(event: np.ndarray, n_events: int) -> np.ndarray:
+    """Position of the first object of each event (-1 where there is none).
+
+    Parameters
+    ----------
+    event
+        Event index per object, 1-d, non-decreasing.
+    n_events
+        Number of events.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 positions, shape (n_events,).
+
+    Examples
+    --------
+    >>> first_per_event(np.array([0, 0, 2]), 3).tolist()
+    [0, -1, 2]
+    """
+    pos = np.searchsorted(event, np.arange(n_events), side="left")
+    present = count_per_event(event, n_events) > 0
+    return np.where(present, pos, -1)
+
+
+def first_by(group: np.ndarray, key: np.ndarray, n_groups: int) -> np.ndarray:
+    """Per group, the position of the object with the smallest ``key``.
+
+    Parameters
+    ----------
+    group
+        Group index of each object (an event, a jet), 1-d, any order.
+    key
+        Value to minimise, same length; ties go to the earlier position.
+    n_groups
+        Number of groups.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 position per group, -1 where the group has no object, shape
+        (n_groups,).
+
+    Examples
+    --------
+    >>> first_by(np.array([1, 1, 0]), np.array([3.0, 2.0, 5.0]), 3).tolist()
+    [2, 1, -1]
+    """
+    if len(group) == 0:
+        return np.full(n_groups, -1, dtype=np.int64)
+    order = np.lexsort((key, group))
+    first = first_per_event(group[order], n_groups)
+    return np.where(first >= 0, order[np.maximum(first, 0)], -1)
+
+
 def momenta_per_event(
     table: Particles, rows: np.ndarray, scale: np.ndarray
 ) -> ak.Array:

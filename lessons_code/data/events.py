@@ -304,54 +304,6 @@ def reconstruct(
     return Reconstructed(n_events, leptons, jets, met, met_phi)
 
 
-def count_per_event(event: np.ndarray, n_events: int) -> np.ndarray:
-    """Number of objects per event.
-
-    Parameters
-    ----------
-    event
-        Event index per object, 1-d.
-    n_events
-        Number of events.
-
-    Returns
-    -------
-    numpy.ndarray
-        int64 counts, shape (n_events,).
-
-    Examples
-    --------
-    >>> count_per_event(np.array([0, 0, 2]), 3).tolist()
-    [2, 0, 1]
-    """
-    return np.bincount(event, minlength=n_events)
-
-
-def first_per_event(event: np.ndarray, n_events: int) -> np.ndarray:
-    """Position of the first object of each event (-1 where there is none).
-
-    Parameters
-    ----------
-    event
-        Event index per object, 1-d, non-decreasing.
-    n_events
-        Number of events.
-
-    Returns
-    -------
-    numpy.ndarray
-        int64 positions, shape (n_events,).
-
-    Examples
-    --------
-    >>> first_per_event(np.array([0, 0, 2]), 3).tolist()
-    [0, -1, 2]
-    """
-    pos = np.searchsorted(event, np.arange(n_events), side="left")
-    present = count_per_event(event, n_events) > 0
-    return np.where(present, pos, -1)
-
-
 def transverse_mass(
     pt1: np.ndarray, phi1: np.ndarray, pt2: np.ndarray, phi2: np.ndarray
 ) -> np.ndarray:

@@ -33,6 +33,7 @@ from lessons_code.data import detector
 from lessons_code.data.chunks import (
     Particles,
     antikt_jets,
+    first_by,
     generate_entries,
     hadron_flavour,
     has_ancestor,
@@ -89,13 +90,10 @@ def _jet_labels(
             delta_phi(jet_phi[ij], table.phi[rows[ih]]),
         )
         close = dr < HADRON_DR_MAX
-        ij, ih, dr = ij[close], ih[close], dr[close]
-        if len(ij) == 0:
-            continue
         # Per jet, the nearest hadron (the first one on ties).
-        order = np.lexsort((ih, dr, ij))
-        first = np.flatnonzero(np.diff(ij[order], prepend=-1) != 0)
-        hit, hadron = ij[order][first], rows[ih[order][first]]
+        nearest = first_by(ij[close], dr[close], len(jet_event))
+        hit = np.flatnonzero(nearest >= 0)
+        hadron = rows[ih[close][nearest[hit]]]
         p = np.hypot(table.pt[hadron], table.pz[hadron])
         label[hit] = LABELS[name]
         decay_length[hit] = table.tau_mm[hadron] * p / table.mass[hadron]

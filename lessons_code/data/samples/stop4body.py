@@ -64,11 +64,14 @@ import awkward as ak
 import numpy as np
 
 from lessons_code.data import detector
-from lessons_code.data.chunks import particle_table
-from lessons_code.data.events import (
+from lessons_code.data.chunks import (
     count_per_event,
-    delta_r,
+    first_by,
     first_per_event,
+    particle_table,
+)
+from lessons_code.data.events import (
+    delta_r,
     generate_split,
     reconstruct,
     subset_events,
@@ -176,13 +179,6 @@ def slha_text(m_stop_gev: float, m_lsp_gev: float) -> str:
     )
 
 
-def _most_b_like(jets: object, n: int) -> np.ndarray:
-    """Position of the highest-score jet per event (-1 if none)."""
-    order = np.lexsort((-jets.btag, jets.event))
-    first = first_per_event(jets.event[order], n)
-    return np.where(first >= 0, order[np.maximum(first, 0)], -1)
-
-
 def _select(reco: object) -> tuple[dict, np.ndarray]:
     """Preselection and the stored variables of one reconstructed batch."""
     n, lep, jets = reco.n_events, reco.leptons, reco.jets
@@ -214,7 +210,7 @@ def _select(reco: object) -> tuple[dict, np.ndarray]:
     il = first_lep[events]
     loose = central.btag > detector.BTAG_THRESHOLDS[0]
     bcand = jets.select((jets.pt > BJET_PT_MIN_GEV) & (np.abs(jets.eta) < JET_ETA_MAX))
-    ib = _most_b_like(bcand, n)[events]
+    ib = first_by(bcand.event, -bcand.btag, n)[events]
     has_b = ib >= 0
     ib = np.maximum(ib, 0)
     nan = np.float64(np.nan)

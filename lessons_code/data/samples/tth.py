@@ -38,14 +38,18 @@ import awkward as ak
 import numpy as np
 
 from lessons_code.data import detector
-from lessons_code.data.chunks import Particles, particle_table
+from lessons_code.data.chunks import (
+    Particles,
+    count_per_event,
+    first_by,
+    first_per_event,
+    pairs_in_event,
+    particle_table,
+)
 from lessons_code.data.events import (
     Jets,
-    count_per_event,
     delta_r,
-    first_per_event,
     generate_split,
-    pairs_in_event,
     reconstruct,
 )
 from lessons_code.data.pythia_setup import require_generator
@@ -72,13 +76,6 @@ ONE_LEPTON = (
     ("24:onMode = off", "24:onPosIfAny = 11 13", "24:onNegIfAny = 1 2 3 4 5"),
     ("24:onMode = off", "24:onPosIfAny = 1 2 3 4 5", "24:onNegIfAny = 11 13"),
 )
-
-
-def _first_by(event: np.ndarray, key: np.ndarray, n: int) -> np.ndarray:
-    """Per event, the position with the smallest ``key`` (-1 if none)."""
-    order = np.lexsort((key, event))
-    first = first_per_event(event[order], n)
-    return np.where(first >= 0, order[np.maximum(first, 0)], -1)
 
 
 def _partons(table: Particles) -> tuple[np.ndarray, np.ndarray]:
@@ -113,8 +110,8 @@ def _match(
     dr = delta_r(p_eta[ia], p_phi[ia], jets.eta[ib], jets.phi[ib])
     close = dr < MATCH_DR
     ia, ib, dr = ia[close], ib[close], dr[close]
-    best_for_parton = _first_by(ia, dr, len(p_event))
-    best_for_jet = _first_by(ib, dr, len(jets.event))
+    best_for_parton = first_by(ia, dr, len(p_event))
+    best_for_jet = first_by(ib, dr, len(jets.event))
     pair = np.arange(len(ia))
     mutual = (best_for_parton[ia] == pair) & (best_for_jet[ib] == pair)
     return ia[mutual], ib[mutual]
@@ -136,8 +133,8 @@ def _bb_variables(tagged: Jets, lep: dict, n: int) -> dict:
     }
     mass = _pair_mass(s["px"], s["py"], s["pz"], s["e"])
     pair_pt = np.hypot(s["px"], s["py"])
-    i_dr = _first_by(ev, dr, n)
-    i_pt = _first_by(ev, -pair_pt, n)
+    i_dr = first_by(ev, dr, n)
+    i_pt = first_by(ev, -pair_pt, n)
     n_pairs = np.maximum(count_per_event(ev, n), 1)
     # Lepton (massless) + b-tagged jet masses.
     lx = lep["pt"][tagged.event] * np.cos(lep["phi"][tagged.event])
@@ -145,7 +142,7 @@ def _bb_variables(tagged: Jets, lep: dict, n: int) -> dict:
     lz = lep["pt"][tagged.event] * np.sinh(lep["eta"][tagged.event])
     le = np.sqrt(lx**2 + ly**2 + lz**2)
     m_lb = _pair_mass(lx + tagged.px, ly + tagged.py, lz + tagged.pz, le + tagged.e)
-    i_lb = _first_by(tagged.event, m_lb, n)
+    i_lb = first_by(tagged.event, m_lb, n)
     return {
         "m_bb_min_dr": mass[i_dr],
         "dr_bb_min": dr[i_dr],
